@@ -1,0 +1,1 @@
+"""Finance scenario: risk-control decisions and identity checks."""

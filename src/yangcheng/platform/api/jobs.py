@@ -1,0 +1,109 @@
+"""Data-service tasks over HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from yangcheng.platform.api.deps import PlatformDep, admit, scoped
+from yangcheng.platform.auth import Principal
+from yangcheng.platform.catalog import UnknownCapability
+from yangcheng.platform.jobs import InvalidJob, JobNotFound
+from yangcheng.platform.schemas import JobCreate, JobInfo, JobResultRow, JobResults
+from yangcheng.platform.store.models import Job
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+NOT_FOUND = {404: {"description": "No such job (or not yours)"}}
+
+
+def job_info(job: Job) -> JobInfo:
+    return JobInfo(
+        id=job.id,
+        kind=job.kind,
+        capability=job.capability,
+        state=job.state,  # type: ignore[arg-type]
+        total=job.total,
+        done=job.done,
+        failed_items=job.failed_items,
+        progress=job.done / job.total if job.total else 0.0,
+        attempts=job.attempts,
+        result=job.result,
+        error=job.error,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+def _owner(principal: Principal) -> int | None:
+    """Admins see every job; others only their own."""
+    return None if principal.allows("admin") else principal.developer_id
+
+
+@router.post("", response_model=JobInfo, status_code=202, summary="Submit a batch job")
+def submit_job(
+    body: JobCreate, platform: PlatformDep, principal: Principal = scoped("jobs")
+) -> JobInfo:
+    try:
+        cap = platform.registry.get(body.capability)
+    except UnknownCapability as exc:
+        raise HTTPException(404, str(exc)) from exc
+    admit(platform, principal, cap.group)
+    try:
+        job = platform.jobs.submit(
+            body.capability,
+            body.items,
+            api_key_id=principal.key_id,
+            developer_id=principal.developer_id,
+        )
+    except InvalidJob as exc:
+        raise HTTPException(422, exc.errors) from exc
+    return job_info(job)
+
+
+@router.get("", response_model=list[JobInfo], summary="Jobs, newest first")
+def list_jobs(
+    platform: PlatformDep,
+    principal: Principal = scoped("jobs"),
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[JobInfo]:
+    return [job_info(j) for j in platform.jobs.list(_owner(principal), limit, offset)]
+
+
+@router.get("/{job_id}", response_model=JobInfo, responses=NOT_FOUND)
+def get_job(job_id: str, platform: PlatformDep, principal: Principal = scoped("jobs")) -> JobInfo:
+    try:
+        return job_info(platform.jobs.get(job_id, _owner(principal)))
+    except JobNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+@router.get("/{job_id}/results", response_model=JobResults, responses=NOT_FOUND)
+def get_job_results(
+    job_id: str,
+    platform: PlatformDep,
+    principal: Principal = scoped("jobs"),
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JobResults:
+    try:
+        rows = platform.jobs.results(job_id, _owner(principal), offset, limit)
+    except JobNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return JobResults(
+        job_id=job_id,
+        offset=offset,
+        rows=[JobResultRow(index=r.index, ok=r.ok, output=r.output, error=r.error) for r in rows],
+    )
+
+
+@router.post("/{job_id}:cancel", response_model=JobInfo, responses=NOT_FOUND)
+def cancel_job(
+    job_id: str, platform: PlatformDep, principal: Principal = scoped("jobs")
+) -> JobInfo:
+    try:
+        return job_info(platform.jobs.cancel(job_id, _owner(principal)))
+    except JobNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc

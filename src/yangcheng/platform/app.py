@@ -1,0 +1,120 @@
+"""The FastAPI app factory: `create_app(settings)`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import update
+from starlette.concurrency import run_in_threadpool
+
+from yangcheng import __version__
+from yangcheng.config import Settings
+from yangcheng.platform.api import catalog, invoke, jobs, keys, stats
+from yangcheng.platform.catalog import Registry, UnknownCapability, discover
+from yangcheng.platform.compute import Executor, make_executor
+from yangcheng.platform.jobs import JobService
+from yangcheng.platform.state import Platform
+from yangcheng.platform.store.db import Database
+from yangcheng.platform.store.models import ApiKey, UsageEvent
+
+log = logging.getLogger(__name__)
+
+METERED_PREFIXES = ("/v1/", "/console/try/")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    registry: Registry | None = None,
+    executor: Executor | None = None,
+) -> FastAPI:
+    """Build the platform. The database must already be migrated (`yangcheng db upgrade`)."""
+    settings = settings or Settings()
+    registry = registry if registry is not None else discover()
+    db = Database(settings.resolved_database_url)
+    executor = executor or make_executor(settings)
+    platform = Platform(
+        settings=settings,
+        db=db,
+        registry=registry,
+        jobs=JobService(db, registry, executor, settings),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(platform.jobs.recover)
+        if settings.demo_data:
+            from yangcheng.platform.demo import seed_demo
+
+            await run_in_threadpool(seed_demo, platform)
+        yield
+        await run_in_threadpool(executor.shutdown)
+        db.dispose()
+
+    app = FastAPI(
+        title="Yangcheng",
+        version=__version__,
+        description="Open AI platform: finance risk control, X-ray security, education, "
+        "radiotherapy. Authenticate with `Authorization: Bearer <key>`.",
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    app.include_router(stats.router)
+    app.include_router(catalog.router)
+    app.include_router(invoke.build_router(registry))
+    app.include_router(jobs.router)
+    app.include_router(keys.router)
+
+    from yangcheng.platform.web.routes import mount_console
+
+    mount_console(app)
+
+    @app.exception_handler(UnknownCapability)
+    async def _unknown(_: Request, exc: UnknownCapability) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.middleware("http")
+    async def _meter(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        if request.url.path.startswith(METERED_PREFIXES):
+            latency_ms = (time.perf_counter() - start) * 1000.0
+            await run_in_threadpool(_record, platform, request, response.status_code, latency_ms)
+        return response
+
+    return app
+
+
+def _record(platform: Platform, request: Request, status_code: int, latency_ms: float) -> None:
+    principal = getattr(request.state, "principal", None)
+    now = datetime.now(UTC)
+    try:
+        with platform.db.session() as s:
+            s.add(
+                UsageEvent(
+                    api_key_id=principal.key_id if principal else None,
+                    developer_id=principal.developer_id if principal else None,
+                    organisation_id=principal.organisation_id if principal else None,
+                    method=request.method,
+                    path=request.url.path[:500],
+                    capability=getattr(request.state, "capability", None),
+                    status_code=status_code,
+                    latency_ms=latency_ms,
+                    created_at=now,
+                )
+            )
+            if principal is not None:
+                s.execute(
+                    update(ApiKey).where(ApiKey.id == principal.key_id).values(last_used_at=now)
+                )
+    except Exception:
+        # Metering must never turn a served answer into an error.
+        log.exception("could not record usage event")

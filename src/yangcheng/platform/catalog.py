@@ -1,0 +1,153 @@
+"""The capability registry: what scenarios publish and the platform serves.
+
+Scenarios never import the platform's web layer; they hand a ``register``
+function to the ``yangcheng.capabilities`` entry-point group, and the
+platform discovers them here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+ENTRY_POINT_GROUP = "yangcheng.capabilities"
+SCOPE_GROUPS = ("finance", "security", "education", "radiotherapy")
+
+
+class UnknownCapability(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no capability named {name!r}")
+        self.name = name
+
+
+class InvalidInput(ValueError):
+    """Raised by a capability when a request is well-typed but wrong in substance."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    name: str
+    version: str
+    task: str
+    description: str
+    licence: str
+    training_data: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    limitations: str = ""
+    artifact: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetCard:
+    name: str
+    version: str
+    description: str
+    source: str
+    licence: str
+    records: int
+    seed: int | None = None
+    generator: str | None = None
+
+
+@dataclass(frozen=True)
+class Capability:
+    """A typed operation: validated request in, validated response out."""
+
+    name: str
+    version: str
+    group: str
+    summary: str
+    request_model: type[BaseModel]
+    response_model: type[BaseModel]
+    handler: Callable[[Any], BaseModel]
+    description: str = ""
+    card: dict[str, Any] = field(default_factory=dict)
+    examples: tuple[dict[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.group not in SCOPE_GROUPS:
+            raise ValueError(f"capability {self.name}: group must be one of {SCOPE_GROUPS}")
+        if not self.name.startswith(self.group + "."):
+            raise ValueError(f"capability {self.name}: name must start with '{self.group}.'")
+
+    def invoke(self, payload: dict[str, Any] | BaseModel) -> BaseModel:
+        """Validate ``payload``, run the handler, validate what it returns.
+
+        Raises pydantic.ValidationError for a malformed request and InvalidInput
+        for one the capability rejects on substance.
+        """
+        request = (
+            payload
+            if isinstance(payload, self.request_model)
+            else self.request_model.model_validate(
+                payload.model_dump() if isinstance(payload, BaseModel) else payload
+            )
+        )
+        response = self.handler(request)
+        if not isinstance(response, self.response_model):
+            response = self.response_model.model_validate(response)
+        return response
+
+
+class Registry:
+    """Capabilities, models and datasets known to this process."""
+
+    def __init__(self) -> None:
+        self.capabilities: dict[str, Capability] = {}
+        self.models: dict[str, ModelCard] = {}
+        self.datasets: dict[str, DatasetCard] = {}
+
+    def add_capability(self, capability: Capability) -> None:
+        if capability.name in self.capabilities:
+            raise ValueError(f"capability {capability.name!r} registered twice")
+        self.capabilities[capability.name] = capability
+
+    def add_model(self, card: ModelCard) -> None:
+        self.models[f"{card.name}@{card.version}"] = card
+
+    def add_dataset(self, card: DatasetCard) -> None:
+        self.datasets[f"{card.name}@{card.version}"] = card
+
+    def get(self, name: str) -> Capability:
+        try:
+            return self.capabilities[name]
+        except KeyError:
+            raise UnknownCapability(name) from None
+
+    def validate_request(self, name: str, payload: Any) -> BaseModel:
+        return self.get(name).request_model.model_validate(payload)
+
+
+_discovered: Registry | None = None
+
+
+def discover(*, fresh: bool = False) -> Registry:
+    """Registry of every installed scenario's capabilities (cached per process)."""
+    global _discovered
+    if _discovered is not None and not fresh:
+        return _discovered
+    registry = Registry()
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        register = ep.load()
+        register(registry)
+    _discovered = registry
+    return registry
+
+
+def validation_errors(
+    exc: ValidationError, prefix: tuple[str | int, ...] = ()
+) -> list[dict[str, Any]]:
+    """Pydantic errors in FastAPI's 422 shape, with ``loc`` naming the field."""
+    return [
+        {"loc": [*prefix, *err["loc"]], "msg": err["msg"], "type": err["type"]}
+        for err in exc.errors(include_url=False)
+    ]

@@ -1,0 +1,23 @@
+"""The platform's long-lived parts, built once per app and shared by API and console."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from yangcheng.config import Settings
+from yangcheng.platform.auth import Authenticator
+from yangcheng.platform.catalog import Registry
+from yangcheng.platform.jobs import JobService
+from yangcheng.platform.metering import QuotaTracker, RateLimiter
+from yangcheng.platform.store.db import Database
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    db: Database
+    registry: Registry
+    jobs: JobService
+    authenticator: Authenticator = field(default_factory=Authenticator)
+    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
+    quotas: QuotaTracker = field(default_factory=QuotaTracker)

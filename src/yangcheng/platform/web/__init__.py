@@ -1,0 +1,1 @@
+"""Web console: Jinja2 templates and HTMX, no build step."""
