@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from yangcheng.platform.store.models import ApiKey, UsageEvent
 log = logging.getLogger(__name__)
 
 METERED_PREFIXES = ("/v1/", "/console/try/")
+_INVOKE_PATH = re.compile(r"^/v1/capabilities/(?P<name>[^/]+):invoke$")
 
 
 def create_app(
@@ -95,6 +97,10 @@ def create_app(
 
 def _record(platform: Platform, request: Request, status_code: int, latency_ms: float) -> None:
     principal = getattr(request.state, "principal", None)
+    capability = getattr(request.state, "capability", None)
+    match = _INVOKE_PATH.match(request.url.path)
+    if capability is None and match and match["name"] in platform.registry.capabilities:
+        capability = match["name"]
     now = datetime.now(UTC)
     try:
         with platform.db.session() as s:
@@ -105,7 +111,7 @@ def _record(platform: Platform, request: Request, status_code: int, latency_ms: 
                     organisation_id=principal.organisation_id if principal else None,
                     method=request.method,
                     path=request.url.path[:500],
-                    capability=getattr(request.state, "capability", None),
+                    capability=capability,
                     status_code=status_code,
                     latency_ms=latency_ms,
                     created_at=now,

@@ -17,7 +17,6 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from yangcheng.config import Settings
 from yangcheng.platform.catalog import InvalidInput, Registry, discover
@@ -121,6 +120,28 @@ def mark_failed(db: Database, job_id: str, error: str) -> None:
         )
 
 
+def load_job(db: Database, job_id: str, developer_id: int | None = None) -> Job:
+    """A detached job; JobNotFound also when it belongs to another developer."""
+    with db.session() as s:
+        job = s.get(Job, job_id)
+        if job is None or (developer_id is not None and job.developer_id != developer_id):
+            raise JobNotFound(job_id)
+        s.expunge(job)
+        return job
+
+
+def list_jobs(
+    db: Database, developer_id: int | None = None, limit: int = 50, offset: int = 0
+) -> list[Job]:
+    with db.session() as s:
+        query = select(Job).order_by(Job.created_at.desc()).limit(limit).offset(offset)
+        if developer_id is not None:
+            query = query.where(Job.developer_id == developer_id)
+        jobs = list(s.scalars(query))
+        s.expunge_all()
+        return jobs
+
+
 class JobService:
     """Submits, tracks, cancels and recovers jobs."""
 
@@ -214,26 +235,15 @@ class JobService:
         return resumed, failed
 
     def get(self, job_id: str, developer_id: int | None = None) -> Job:
-        with self.db.session() as s:
-            job = s.get(Job, job_id)
-            if job is None or (developer_id is not None and job.developer_id != developer_id):
-                raise JobNotFound(job_id)
-            s.expunge(job)
-            return job
+        return load_job(self.db, job_id, developer_id)
 
     def list(self, developer_id: int | None = None, limit: int = 50, offset: int = 0) -> list[Job]:
-        with self.db.session() as s:
-            query = select(Job).order_by(Job.created_at.desc()).limit(limit).offset(offset)
-            if developer_id is not None:
-                query = query.where(Job.developer_id == developer_id)
-            jobs = list(s.scalars(query))
-            s.expunge_all()
-            return jobs
+        return list_jobs(self.db, developer_id, limit, offset)
 
     def results(
         self, job_id: str, developer_id: int | None = None, offset: int = 0, limit: int = 100
     ) -> list[JobResult]:
-        self.get(job_id, developer_id)
+        load_job(self.db, job_id, developer_id)
         with self.db.session() as s:
             rows = list(
                 s.scalars(
@@ -255,12 +265,3 @@ class JobService:
                 .values(state="cancelled", finished_at=_now())
             )
         return self.get(job_id)
-
-
-def job_counts(session: Session) -> dict[str, int]:
-    from sqlalchemy import func
-
-    return {
-        state: n
-        for state, n in session.execute(select(Job.state, func.count()).group_by(Job.state))
-    }

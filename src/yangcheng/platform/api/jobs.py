@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 
 from yangcheng.platform.api.deps import PlatformDep, admit, scoped
 from yangcheng.platform.auth import Principal
@@ -14,6 +14,7 @@ from yangcheng.platform.schemas import JobCreate, JobInfo, JobResultRow, JobResu
 from yangcheng.platform.store.models import Job
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+JobId = Annotated[str, Path(min_length=1, max_length=64)]
 NOT_FOUND = {404: {"description": "No such job (or not yours)"}}
 
 
@@ -73,7 +74,7 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobInfo, responses=NOT_FOUND)
-def get_job(job_id: str, platform: PlatformDep, principal: Principal = scoped("jobs")) -> JobInfo:
+def get_job(job_id: JobId, platform: PlatformDep, principal: Principal = scoped("jobs")) -> JobInfo:
     try:
         return job_info(platform.jobs.get(job_id, _owner(principal)))
     except JobNotFound as exc:
@@ -82,7 +83,7 @@ def get_job(job_id: str, platform: PlatformDep, principal: Principal = scoped("j
 
 @router.get("/{job_id}/results", response_model=JobResults, responses=NOT_FOUND)
 def get_job_results(
-    job_id: str,
+    job_id: JobId,
     platform: PlatformDep,
     principal: Principal = scoped("jobs"),
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -101,7 +102,7 @@ def get_job_results(
 
 @router.post("/{job_id}:cancel", response_model=JobInfo, responses=NOT_FOUND)
 def cancel_job(
-    job_id: str, platform: PlatformDep, principal: Principal = scoped("jobs")
+    job_id: JobId, platform: PlatformDep, principal: Principal = scoped("jobs")
 ) -> JobInfo:
     try:
         return job_info(platform.jobs.cancel(job_id, _owner(principal)))

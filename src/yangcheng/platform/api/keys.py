@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 from sqlalchemy import func, select
 
 from yangcheng.platform import auth
@@ -99,7 +100,11 @@ def create_key(
     summary="Revoke a key (admin)",
     responses={404: {"description": "No such key"}},
 )
-def revoke_key(key_id: int, platform: PlatformDep, _: Principal = scoped("admin")) -> KeyInfo:
+def revoke_key(
+    key_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    platform: PlatformDep,
+    _: Principal = scoped("admin"),
+) -> KeyInfo:
     with platform.db.session() as s:
         key = auth.revoke_key(s, key_id)
         if key is None:

@@ -1,0 +1,51 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test lint bench browser postgres clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[all]'
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(STAMP)
+
+## make run: install, migrate, and serve on http://127.0.0.1:8000 with demo data
+run: $(STAMP)
+	$(BIN)/yangcheng db upgrade
+	$(BIN)/yangcheng serve --demo
+
+## Debian's Chromium for the console's browser test (Playwright drives it; no browser download)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "could not install chromium (not root?): the browser tests will be skipped"; }
+
+## make test: install with test extras and run the suite (PostgreSQL tests run when
+## YANGCHENG_TEST_POSTGRES_URL points at a live server; `make postgres` starts one)
+test: $(TEST_STAMP) browser
+	$(BIN)/pytest
+
+postgres:
+	@scripts/start-postgres.sh
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/yangcheng bench platform
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,10 @@
+"""Platform benchmark: `python benchmarks/platform.py [--quick]` (same as `yangcheng bench platform`)."""
+
+from __future__ import annotations
+
+import sys
+
+from yangcheng.cli import app
+
+if __name__ == "__main__":
+    app(["bench", "platform", *sys.argv[1:]])
