@@ -156,7 +156,7 @@ class Client:
             self._call("POST", "/v1/keys", json=request.model_dump(mode="json"))
         )
 
-    def keys(self) -> list[KeyInfo]:
+    def list_keys(self) -> list[KeyInfo]:
         return [KeyInfo.model_validate(k) for k in self._call("GET", "/v1/keys")]
 
     def revoke_key(self, key_id: int) -> KeyInfo:

@@ -104,7 +104,11 @@ DOCUMENTS = Capability(
             "bank_card": "6222020200112233446",
             "mobile": "+86 138 0013 8000",
         },
-        {"resident_id": "440304199003071248", "declared_sex": "male", "uscc": "91110000600037341L"},
+        {
+            "resident_id": "440304199003071248",
+            "declared_sex": "female",
+            "uscc": "91110000600037341L",
+        },
     ),
 )
 

@@ -9,6 +9,7 @@ unfinished job from that checkpoint, or marks it failed after
 
 from __future__ import annotations
 
+import builtins
 import logging
 import traceback
 import uuid
@@ -237,12 +238,14 @@ class JobService:
     def get(self, job_id: str, developer_id: int | None = None) -> Job:
         return load_job(self.db, job_id, developer_id)
 
-    def list(self, developer_id: int | None = None, limit: int = 50, offset: int = 0) -> list[Job]:
+    def list(
+        self, developer_id: int | None = None, limit: int = 50, offset: int = 0
+    ) -> builtins.list[Job]:
         return list_jobs(self.db, developer_id, limit, offset)
 
     def results(
         self, job_id: str, developer_id: int | None = None, offset: int = 0, limit: int = 100
-    ) -> list[JobResult]:
+    ) -> builtins.list[JobResult]:
         load_job(self.db, job_id, developer_id)
         with self.db.session() as s:
             rows = list(

@@ -34,6 +34,7 @@ class CheckResult:
 
 
 def _digits_only(number: str) -> str:
+    """Drop the spaces and hyphens people type between groups."""
     return re.sub(r"[\s-]", "", number)
 
 
@@ -50,7 +51,7 @@ def check_resident_id(
     today: date | None = None,
 ) -> CheckResult:
     """Validate an 18-digit resident ID and compare it with the declared facts."""
-    compact = ric.compact(number).upper()
+    compact = _digits_only(number).upper()
     result = CheckResult(kind="resident_id", number=compact, valid=False)
     try:
         ric.validate(compact)
@@ -84,7 +85,7 @@ def check_resident_id(
 
 def check_uscc(code: str) -> CheckResult:
     """Unified social credit code of an organisation (GB 32100-2015)."""
-    compact = uscc.compact(code).upper()
+    compact = _digits_only(code).upper()
     result = CheckResult(kind="uscc", number=compact, valid=False)
     try:
         uscc.validate(compact)

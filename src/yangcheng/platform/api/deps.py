@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Request
 
@@ -79,7 +79,7 @@ def admit(platform: Platform, principal: Principal, scope: str | None) -> None:
         )
 
 
-def scoped(scope: str | None) -> object:
+def scoped(scope: str | None) -> Any:
     """Dependency: an admitted principal holding ``scope`` (None: any valid key)."""
 
     def dependency(platform: PlatformDep, principal: PrincipalDep) -> Principal:

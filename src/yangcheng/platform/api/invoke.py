@@ -7,10 +7,11 @@ FastAPI must see the real classes, not strings.
 
 from typing import Any
 
-from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi import APIRouter, Body, HTTPException
 from pydantic import BaseModel
 
-from yangcheng.platform.api.deps import PlatformDep, PrincipalDep, admit
+from yangcheng.platform.api.deps import scoped
+from yangcheng.platform.auth import Principal
 from yangcheng.platform.catalog import Capability, InvalidInput, Registry
 
 
@@ -18,13 +19,11 @@ def _endpoint_for(cap: Capability) -> Any:
     request_model = cap.request_model
 
     def invoke(
-        request: Request,
-        platform: PlatformDep,
-        principal: PrincipalDep,
         body: request_model = Body(...),  # type: ignore[valid-type]
+        principal: Principal = scoped(cap.group),
     ) -> BaseModel:
-        request.state.capability = cap.name
-        admit(platform, principal, cap.group)
+        # Admission (scope, rate limit, quota) is a dependency, so it is
+        # decided before the body is judged: malformed calls count too.
         try:
             return cap.invoke(body)
         except InvalidInput as exc:

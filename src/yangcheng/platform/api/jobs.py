@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
@@ -15,7 +15,7 @@ from yangcheng.platform.store.models import Job
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 JobId = Annotated[str, Path(min_length=1, max_length=64)]
-NOT_FOUND = {404: {"description": "No such job (or not yours)"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such job (or not yours)"}}
 
 
 def job_info(job: Job) -> JobInfo:
@@ -23,7 +23,7 @@ def job_info(job: Job) -> JobInfo:
         id=job.id,
         kind=job.kind,
         capability=job.capability,
-        state=job.state,  # type: ignore[arg-type]
+        state=job.state,
         total=job.total,
         done=job.done,
         failed_items=job.failed_items,

@@ -57,7 +57,7 @@ def me(platform: PlatformDep, principal: Principal = scoped(None)) -> Me:
 
 
 @router.get("/keys", response_model=list[KeyInfo], summary="All keys (admin)")
-def list_keys(platform: PlatformDep, _: Principal = scoped("admin")) -> list[KeyInfo]:
+def list_keys(platform: PlatformDep, _admin: Principal = scoped("admin")) -> list[KeyInfo]:
     with platform.db.session() as s:
         return [key_info(k) for k in s.scalars(select(ApiKey).order_by(ApiKey.id))]
 
@@ -69,7 +69,7 @@ def list_keys(platform: PlatformDep, _: Principal = scoped("admin")) -> list[Key
     summary="Create a key (admin); the raw key is in this response only",
 )
 def create_key(
-    body: KeyCreate, platform: PlatformDep, _: Principal = scoped("admin")
+    body: KeyCreate, platform: PlatformDep, _admin: Principal = scoped("admin")
 ) -> KeyCreated:
     try:
         with platform.db.session() as s:
@@ -103,7 +103,7 @@ def create_key(
 def revoke_key(
     key_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     platform: PlatformDep,
-    _: Principal = scoped("admin"),
+    _admin: Principal = scoped("admin"),
 ) -> KeyInfo:
     with platform.db.session() as s:
         key = auth.revoke_key(s, key_id)

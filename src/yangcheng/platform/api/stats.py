@@ -27,7 +27,7 @@ def health(platform: PlatformDep) -> Health:
 
 
 @router.get("/v1/stats", response_model=Stats, summary="Developers, users, organisations, tasks")
-def stats(platform: PlatformDep, _: Principal = scoped(None)) -> Stats:
+def stats(platform: PlatformDep, _caller: Principal = scoped(None)) -> Stats:
     with platform.db.session() as s:
         return Stats(**metering.platform_stats(s))
 

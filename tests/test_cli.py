@@ -1,0 +1,143 @@
+"""The `yangcheng` command, run in-process against a temporary home."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from yangcheng.cli import app
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("YANGCHENG_HOME", str(tmp_path))
+    monkeypatch.delenv("YANGCHENG_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, list(args), input=input)
+
+    return invoke
+
+
+def test_db_upgrade_creates_the_database(run, tmp_path: Path) -> None:
+    result = run("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "yangcheng.db").exists()
+
+
+def test_keys_create_list_revoke(run) -> None:
+    created = run(
+        "keys",
+        "create",
+        "--email",
+        "a@bank.example.cn",
+        "--organisation",
+        "Bank",
+        "--scopes",
+        "finance,jobs",
+    )
+    assert created.exit_code == 0, created.output
+    raw = created.output.strip().splitlines()[-1]
+    assert re.fullmatch(r"yc_[0-9a-f]{12}_[A-Za-z0-9_-]+", raw)
+    listed = run("keys", "list")
+    assert "a@bank.example.cn" in listed.output and "active" in listed.output
+    assert raw not in listed.output
+    prefix = raw.split("_")[1]
+    assert run("keys", "revoke", prefix).exit_code == 0
+    assert "revoked" in run("keys", "list").output
+    missing = run("keys", "revoke", "424242")
+    assert missing.exit_code == 2 and "no key" in missing.output
+
+
+def test_keys_create_names_a_bad_scope(run) -> None:
+    bad = run("keys", "create", "--email", "a@b.cn", "--organisation", "O", "--scopes", "weather")
+    assert bad.exit_code == 2
+    assert "weather" in bad.output and "--scopes" in bad.output
+
+
+def test_invoke_and_finance_check_id(run, tmp_path: Path) -> None:
+    out = run("invoke", "finance.identity.documents", '{"bank_card": "6222020200112233445"}')
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["checks"][0]["failures"] == [
+        "Luhn check digit is wrong (mistyped number?)"
+    ]
+    request = tmp_path / "req.json"
+    request.write_text('{"mobile": "13800138000"}')
+    assert json.loads(run("invoke", "finance.identity.documents", f"@{request}").output)[
+        "all_valid"
+    ]
+    assert (
+        json.loads(
+            run("invoke", "finance.identity.documents", "-", input='{"mobile": "1"}').output
+        )["all_valid"]
+        is False
+    )
+    checked = run(
+        "finance",
+        "check-id",
+        "--resident-id",
+        "11010519491231002X",
+        "--sex",
+        "female",
+        "--min-age",
+        "18",
+    )
+    assert checked.exit_code == 0 and json.loads(checked.output)["all_valid"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("invoke", "finance.nothing", "{}"), "no capability"),
+        (("invoke", "finance.identity.documents", "{not json"), "not JSON"),
+        (("invoke", "finance.identity.documents", "[1]"), "JSON object"),
+        (("invoke", "finance.identity.documents", '{"mobile": 5}'), "mobile"),
+        (("invoke", "finance.identity.documents", "@/no/such/file.json"), "no file"),
+        (("finance", "check-id", "--sex", "female"), "resident_id"),
+    ],
+)
+def test_bad_input_is_a_clear_error_not_a_traceback(run, args, words) -> None:
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert words in result.output
+    assert "Traceback" not in result.output
+
+
+def test_jobs_list_and_show(run, tmp_path: Path) -> None:
+    from yangcheng.config import Settings
+    from yangcheng.platform.catalog import discover
+    from yangcheng.platform.compute import LocalExecutor
+    from yangcheng.platform.jobs import JobService
+    from yangcheng.platform.store import Database, upgrade
+
+    settings = Settings(home=tmp_path)
+    upgrade(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url)
+    executor = LocalExecutor("thread", 1)
+    job = JobService(db, discover(), executor, settings).submit(
+        "finance.identity.documents", [{"mobile": "13800138000"}] * 3
+    )
+    executor.shutdown()
+    listed = run("jobs", "list")
+    assert job.id in listed.output and "3/3" in listed.output
+    shown = run("jobs", "show", job.id)
+    assert json.loads(shown.output)["state"] == "succeeded"
+    assert run("jobs", "show", "nope").exit_code == 2
+    db.dispose()
+
+
+def test_catalog_and_scenario_groups(run) -> None:
+    assert "finance.identity.documents" in run("catalog").output
+    for group in ("finance", "security", "education", "radiotherapy"):
+        assert run(group, "--help").exit_code == 0
+
+
+def test_bench_rejects_an_unknown_scenario(run) -> None:
+    result = run("bench", "weather")
+    assert result.exit_code == 2 and "no benchmark" in result.output
