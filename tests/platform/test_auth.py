@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests.conftest import KeyMaker
 from yangcheng.platform import auth
 from yangcheng.platform.store import ApiKey
-from tests.conftest import KeyMaker
 
 INVOKE = "/v1/capabilities/finance.identity.documents:invoke"
 BODY = {"mobile": "13800138000"}
@@ -41,7 +41,12 @@ def test_unknown_scope_is_refused(app) -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer nonsense"}, {"Authorization": "Basic abc"}, {"X-API-Key": "yc_000000000000_" + "a" * 43}],
+    [
+        {},
+        {"Authorization": "Bearer nonsense"},
+        {"Authorization": "Basic abc"},
+        {"X-API-Key": "yc_000000000000_" + "a" * 43},
+    ],
 )
 def test_calls_without_a_valid_key_get_401(client: TestClient, headers: dict[str, str]) -> None:
     r = client.post(INVOKE, json=BODY, headers=headers)
@@ -49,7 +54,9 @@ def test_calls_without_a_valid_key_get_401(client: TestClient, headers: dict[str
     assert r.headers["WWW-Authenticate"] == "Bearer"
 
 
-def test_tampered_secret_with_a_real_prefix_gets_401(client: TestClient, make_key: KeyMaker) -> None:
+def test_tampered_secret_with_a_real_prefix_gets_401(
+    client: TestClient, make_key: KeyMaker
+) -> None:
     raw = make_key("finance")
     tampered = raw[:-1] + ("A" if raw[-1] != "A" else "B")
     assert client.post(INVOKE, json=BODY, headers={"X-API-Key": tampered}).status_code == 401
@@ -62,7 +69,10 @@ def test_scope_is_enforced_per_capability_group(client: TestClient, make_key: Ke
     assert r.status_code == 403
     assert "finance" in r.json()["detail"]
     finance = make_key("finance", email="analyst@bank.example.cn")
-    assert client.post(INVOKE, json=BODY, headers={"Authorization": f"Bearer {finance}"}).status_code == 200
+    assert (
+        client.post(INVOKE, json=BODY, headers={"Authorization": f"Bearer {finance}"}).status_code
+        == 200
+    )
 
 
 def test_anonymous_access_is_limited_to_health_docs_and_catalog(client: TestClient) -> None:
@@ -75,7 +85,11 @@ def test_anonymous_access_is_limited_to_health_docs_and_catalog(client: TestClie
 def test_key_management_over_http(client: TestClient, make_key: KeyMaker, admin_headers) -> None:
     r = client.post(
         "/v1/keys",
-        json={"email": "Ops@Hospital.example.cn", "organisation": "City Hospital", "scopes": ["radiotherapy", "jobs"]},
+        json={
+            "email": "Ops@Hospital.example.cn",
+            "organisation": "City Hospital",
+            "scopes": ["radiotherapy", "jobs"],
+        },
         headers=admin_headers,
     )
     assert r.status_code == 201, r.text
@@ -106,10 +120,26 @@ def test_key_management_over_http(client: TestClient, make_key: KeyMaker, admin_
         ({"email": "no-at-sign", "organisation": "O", "scopes": ["finance"]}, "email"),
         ({"email": "a@b.cn", "organisation": "O", "scopes": ["nope"]}, "scopes"),
         ({"email": "a@b.cn", "organisation": "O", "scopes": []}, "scopes"),
-        ({"email": "a@b.cn", "organisation": "O", "scopes": ["finance"], "daily_quota": -1}, "daily_quota"),
+        (
+            {"email": "a@b.cn", "organisation": "O", "scopes": ["finance"], "daily_quota": -1},
+            "daily_quota",
+        ),
     ],
 )
 def test_bad_key_requests_name_the_field(client: TestClient, admin_headers, body, field) -> None:
     r = client.post("/v1/keys", json=body, headers=admin_headers)
     assert r.status_code == 422
     assert any(field in d["loc"] for d in r.json()["detail"])
+
+
+def test_repeated_wrong_secrets_for_a_prefix_are_throttled(app, make_key: KeyMaker) -> None:
+    from yangcheng.platform.auth import Authenticator
+
+    raw = make_key("finance")
+    authenticator = Authenticator(max_failures_per_minute=3)
+    wrong = raw[:-4] + "zzzz"
+    with app.state.platform.db.session() as s:
+        assert [authenticator.authenticate(s, wrong) for _ in range(3)] == [None] * 3
+        # the right key is now refused too until the minute passes: no scrypt runs
+        assert authenticator.authenticate(s, raw) is None
+        assert Authenticator().authenticate(s, raw) is not None

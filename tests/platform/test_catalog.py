@@ -104,7 +104,9 @@ def test_invoke_validates_runs_and_maps_errors(custom_client) -> None:
 
     platform = custom_client.app.state.platform
     with platform.db.session() as s:
-        raw, _ = auth.create_key(s, email="p@hospital.example.cn", organisation="H", scopes="radiotherapy")
+        raw, _ = auth.create_key(
+            s, email="p@hospital.example.cn", organisation="H", scopes="radiotherapy"
+        )
     h = {"X-API-Key": raw}
     url = "/v1/capabilities/radiotherapy.split:invoke"
     ok = custom_client.post(url, json={"dose_gy": 60}, headers=h)
@@ -115,7 +117,9 @@ def test_invoke_validates_runs_and_maps_errors(custom_client) -> None:
     assert substance.status_code == 422
     assert substance.json()["detail"][0]["loc"] == ["body", "dose_gy"]
     assert "80 Gy" in substance.json()["detail"][0]["msg"]
-    not_json = custom_client.post(url, content=b"{", headers={**h, "Content-Type": "application/json"})
+    not_json = custom_client.post(
+        url, content=b"{", headers={**h, "Content-Type": "application/json"}
+    )
     assert not_json.status_code == 422
     unknown = custom_client.post("/v1/capabilities/radiotherapy.nothing:invoke", json={}, headers=h)
     assert unknown.status_code == 404
@@ -124,7 +128,9 @@ def test_invoke_validates_runs_and_maps_errors(custom_client) -> None:
 def test_finance_documents_capability_over_http(client: TestClient, make_key: KeyMaker) -> None:
     h = {"X-API-Key": make_key("finance")}
     url = "/v1/capabilities/finance.identity.documents:invoke"
-    r = client.post(url, json={"resident_id": "11010519491231002X", "declared_sex": "male"}, headers=h)
+    r = client.post(
+        url, json={"resident_id": "11010519491231002X", "declared_sex": "male"}, headers=h
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["all_valid"] is False
@@ -134,3 +140,12 @@ def test_finance_documents_capability_over_http(client: TestClient, make_key: Ke
     assert "at least one" in empty.json()["detail"][0]["msg"]
     extra = client.post(url, json={"mobile": "13800138000", "passport": "E1"}, headers=h)
     assert extra.status_code == 422 and extra.json()["detail"][0]["loc"] == ["body", "passport"]
+
+
+def test_api_docs_are_served_from_shipped_files(client: TestClient) -> None:
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assert "cdn." not in html and "googleapis" not in html
+        assert "/docs-static/" in html
+    assert client.get("/docs-static/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/docs-static/redoc.standalone.js").status_code == 200

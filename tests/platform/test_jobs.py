@@ -30,7 +30,9 @@ def test_submit_runs_to_completion_with_results_in_order(
     client: TestClient, make_key: KeyMaker
 ) -> None:
     h = {"X-API-Key": make_key("finance,jobs")}
-    r = client.post("/v1/jobs", json={"capability": CAP, "items": [*items(24), BAD_SUBSTANCE]}, headers=h)
+    r = client.post(
+        "/v1/jobs", json={"capability": CAP, "items": [*items(24), BAD_SUBSTANCE]}, headers=h
+    )
     assert r.status_code == 202
     job = r.json()
     assert job["total"] == 25 and job["state"] in ("queued", "running", "succeeded")
@@ -49,13 +51,20 @@ def test_invalid_records_are_refused_whole_naming_the_record(
     app, client: TestClient, make_key: KeyMaker
 ) -> None:
     h = {"X-API-Key": make_key("finance,jobs")}
-    r = client.post("/v1/jobs", json={"capability": CAP, "items": [GOOD, GOOD, {"mobile": 7}]}, headers=h)
+    r = client.post(
+        "/v1/jobs", json={"capability": CAP, "items": [GOOD, GOOD, {"mobile": 7}]}, headers=h
+    )
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "items", 2, "mobile"]
     with app.state.platform.db.session() as s:
         assert s.scalar(select(func.count(Job.id))) == 0
-    assert client.post("/v1/jobs", json={"capability": CAP, "items": []}, headers=h).status_code == 422
-    assert client.post("/v1/jobs", json={"capability": "x.y", "items": [GOOD]}, headers=h).status_code == 404
+    assert (
+        client.post("/v1/jobs", json={"capability": CAP, "items": []}, headers=h).status_code == 422
+    )
+    assert (
+        client.post("/v1/jobs", json={"capability": "x.y", "items": [GOOD]}, headers=h).status_code
+        == 404
+    )
 
 
 def test_jobs_need_both_the_jobs_scope_and_the_capability_scope(

@@ -36,7 +36,11 @@ def test_rate_limit_returns_429_with_retry_after(client: TestClient, make_key: K
 
 def test_daily_quota_returns_429_until_midnight(client: TestClient, make_key: KeyMaker) -> None:
     headers = {"X-API-Key": make_key("finance", daily_quota=2)}
-    assert [client.post(INVOKE, json=BODY, headers=headers).status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.post(INVOKE, json=BODY, headers=headers).status_code for _ in range(3)] == [
+        200,
+        200,
+        429,
+    ]
     r = client.get("/v1/me", headers=headers)
     assert r.status_code == 429
     assert 1 <= int(r.headers["Retry-After"]) <= 86_401

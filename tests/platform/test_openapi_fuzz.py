@@ -6,8 +6,8 @@ the count tried is printed at the end of the module.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -65,8 +66,11 @@ def create_app(
         description="Open AI platform: finance risk control, X-ray security, education, "
         "radiotherapy. Authenticate with `Authorization: Bearer <key>`.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.platform = platform
+    _mount_offline_docs(app)
     app.include_router(stats.router)
     app.include_router(catalog.router)
     app.include_router(invoke.build_router(registry))
@@ -87,12 +91,43 @@ def create_app(
     ) -> Response:
         start = time.perf_counter()
         response = await call_next(request)
-        if request.url.path.startswith(METERED_PREFIXES):
+        if request.url.path.startswith(METERED_PREFIXES) or hasattr(request.state, "capability"):
             latency_ms = (time.perf_counter() - start) * 1000.0
             await run_in_threadpool(_record, platform, request, response.status_code, latency_ms)
         return response
 
     return app
+
+
+def _mount_offline_docs(app: FastAPI) -> None:
+    """Swagger UI and ReDoc from files shipped in a package: nothing from a CDN."""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    static = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs-static", StaticFiles(directory=static), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Yangcheng API",
+            swagger_js_url="/docs-static/swagger-ui-bundle.js",
+            swagger_css_url="/docs-static/swagger-ui.css",
+            swagger_favicon_url="/docs-static/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Yangcheng API",
+            redoc_js_url="/docs-static/redoc.standalone.js",
+            redoc_favicon_url="/docs-static/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 def _record(platform: Platform, request: Request, status_code: int, latency_ms: float) -> None:

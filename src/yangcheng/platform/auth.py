@@ -166,10 +166,27 @@ class Authenticator:
     still read from the database on every call.
     """
 
-    def __init__(self, ttl_s: float = 300.0) -> None:
+    def __init__(self, ttl_s: float = 300.0, max_failures_per_minute: int = 10) -> None:
         self._ttl_s = ttl_s
         self._verified: dict[str, tuple[int, float]] = {}
+        self._failures: dict[str, list[float]] = {}
+        self._max_failures = max_failures_per_minute
         self._lock = threading.Lock()
+
+    def _throttled(self, prefix: str, now: float) -> bool:
+        """Wrong secrets for one prefix beyond the limit are refused without scrypt.
+
+        The prefix is public (it is listed with the key), so without this anyone
+        could make every request cost a full scrypt computation.
+        """
+        with self._lock:
+            recent = [t for t in self._failures.get(prefix, []) if now - t < 60.0]
+            self._failures[prefix] = recent
+            return len(recent) >= self._max_failures
+
+    def _fail(self, prefix: str, now: float) -> None:
+        with self._lock:
+            self._failures.setdefault(prefix, []).append(now)
 
     def authenticate(self, session: Session, raw_key: str) -> Principal | None:
         match = _KEY_RE.match(raw_key.strip())
@@ -184,7 +201,8 @@ class Authenticator:
         with self._lock:
             cached = self._verified.get(fingerprint)
         if cached is None or cached[0] != key.id or now - cached[1] > self._ttl_s:
-            if not verify_secret(secret, key.key_hash):
+            if self._throttled(prefix, now) or not verify_secret(secret, key.key_hash):
+                self._fail(prefix, now)
                 return None
             with self._lock:
                 self._verified[fingerprint] = (key.id, now)

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select, update
+from sqlalchemy.orm import defer
 
 from yangcheng.config import Settings
 from yangcheng.platform.catalog import InvalidInput, Registry, discover
@@ -124,7 +125,7 @@ def mark_failed(db: Database, job_id: str, error: str) -> None:
 def load_job(db: Database, job_id: str, developer_id: int | None = None) -> Job:
     """A detached job; JobNotFound also when it belongs to another developer."""
     with db.session() as s:
-        job = s.get(Job, job_id)
+        job = s.get(Job, job_id, options=[defer(Job.params, raiseload=True)])
         if job is None or (developer_id is not None and job.developer_id != developer_id):
             raise JobNotFound(job_id)
         s.expunge(job)
@@ -135,7 +136,13 @@ def list_jobs(
     db: Database, developer_id: int | None = None, limit: int = 50, offset: int = 0
 ) -> list[Job]:
     with db.session() as s:
-        query = select(Job).order_by(Job.created_at.desc()).limit(limit).offset(offset)
+        query = (
+            select(Job)
+            .options(defer(Job.params, raiseload=True))
+            .order_by(Job.created_at.desc())
+            .limit(limit)
+            .offset(offset)
+        )
         if developer_id is not None:
             query = query.where(Job.developer_id == developer_id)
         jobs = list(s.scalars(query))

@@ -117,7 +117,10 @@ def platform_stats(session: Session, now: datetime | None = None) -> dict[str, i
         or 0,
         "active_users_7d": active_since(7),
         "active_users_30d": active_since(30),
-        "api_calls_total": session.scalar(select(func.count(UsageEvent.id))) or 0,
+        "api_calls_total": session.scalar(
+            select(func.count(UsageEvent.id)).where(UsageEvent.api_key_id.is_not(None))
+        )
+        or 0,
         "tasks_completed": session.scalar(
             select(func.count(Job.id)).where(Job.state == "succeeded")
         )

@@ -57,10 +57,14 @@ def current_principal(
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def admit(platform: Platform, principal: Principal, scope: str | None) -> None:
-    """Scope, then rate limit, then daily quota; refusals say which and when to retry."""
-    if scope is not None and not principal.allows(scope):
-        raise HTTPException(403, f"this key lacks the '{scope}' scope")
+def admit(platform: Platform, principal: Principal, *scopes: str | None) -> None:
+    """Scopes, then rate limit, then daily quota; refusals say which and when to retry.
+
+    Call it once per request: each call takes one unit of rate limit and quota.
+    """
+    for scope in scopes:
+        if scope is not None and not principal.allows(scope):
+            raise HTTPException(403, f"this key lacks the '{scope}' scope")
     limit = principal.rate_limit_per_minute
     if limit is None:
         limit = platform.settings.rate_limit_per_minute

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from yangcheng.platform.api.deps import PlatformDep, admit, scoped
+from yangcheng.platform.api.deps import PlatformDep, PrincipalDep, admit, scoped
 from yangcheng.platform.auth import Principal
 from yangcheng.platform.catalog import UnknownCapability
 from yangcheng.platform.jobs import InvalidJob, JobNotFound
@@ -44,13 +44,15 @@ def _owner(principal: Principal) -> int | None:
 
 @router.post("", response_model=JobInfo, status_code=202, summary="Submit a batch job")
 def submit_job(
-    body: JobCreate, platform: PlatformDep, principal: Principal = scoped("jobs")
+    body: JobCreate, request: Request, platform: PlatformDep, principal: PrincipalDep
 ) -> JobInfo:
     try:
         cap = platform.registry.get(body.capability)
     except UnknownCapability as exc:
+        admit(platform, principal, "jobs")
         raise HTTPException(404, str(exc)) from exc
-    admit(platform, principal, cap.group)
+    request.state.capability = cap.name
+    admit(platform, principal, "jobs", cap.group)
     try:
         job = platform.jobs.submit(
             body.capability,

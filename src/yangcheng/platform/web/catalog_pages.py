@@ -1,0 +1,165 @@
+"""The catalog, each capability's page, and trying a capability from the browser."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from yangcheng.platform.api.catalog import build_catalog
+from yangcheng.platform.api.deps import admit
+from yangcheng.platform.catalog import SCOPE_GROUPS, Capability, InvalidInput
+from yangcheng.platform.schemas import CapabilityInfo
+from yangcheng.platform.web import forms
+from yangcheng.platform.web.render import is_htmx, render
+from yangcheng.platform.web.session import Viewer, ViewerDep, current_viewer, platform_of
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+GROUP_TITLES = {
+    "finance": "Finance risk control",
+    "security": "X-ray security",
+    "education": "Education",
+    "radiotherapy": "Radiotherapy",
+}
+
+
+def group_capabilities(caps: list[CapabilityInfo]) -> list[tuple[str, str, list[CapabilityInfo]]]:
+    """(group, title, capabilities) in the platform's scenario order, empty groups left out."""
+    order = {g: i for i, g in enumerate(SCOPE_GROUPS)}
+    groups: dict[str, list[CapabilityInfo]] = {}
+    for cap in sorted(caps, key=lambda c: (order.get(c.group, 99), c.name)):
+        groups.setdefault(cap.group, []).append(cap)
+    return [(g, GROUP_TITLES.get(g, g.title()), items) for g, items in groups.items()]
+
+
+@router.get("")
+def catalog_page(request: Request, viewer: ViewerDep) -> Response:
+    catalog = build_catalog(platform_of(request))
+    return render(
+        request,
+        "catalog.html",
+        {
+            "viewer": viewer,
+            "nav": "catalog",
+            "groups": group_capabilities(catalog.capabilities),
+            "catalog": catalog,
+        },
+    )
+
+
+def _capability_or_404(request: Request, viewer: Viewer, name: str) -> Capability | Response:
+    cap = platform_of(request).registry.capabilities.get(name)
+    if cap is None:
+        return render(
+            request,
+            "not_found.html",
+            {"viewer": viewer, "nav": "catalog", "what": "capability", "name": name},
+            status_code=404,
+        )
+    return cap
+
+
+def _example(cap: Capability, spec: forms.FormSpec, index: int | None) -> dict[str, str]:
+    if index is None or not 0 <= index < len(cap.examples):
+        return {}
+    return forms.example_values(spec, cap.examples[index])
+
+
+def _page_context(
+    request: Request, viewer: Viewer, cap: Capability, values: dict[str, str]
+) -> dict[str, Any]:
+    spec = forms.form_spec(cap.request_model.model_json_schema())
+    return {
+        "viewer": viewer,
+        "nav": "catalog",
+        "cap": cap,
+        "spec": spec,
+        "values": values,
+        "allowed": viewer.may(cap.group),
+        "result": None,
+        "errors": [],
+        "status": 200,
+        "curl": None,
+        "api_url": str(request.base_url).rstrip("/") + f"/v1/capabilities/{cap.name}:invoke",
+    }
+
+
+@router.get("/capabilities/{name}")
+def capability_page(
+    request: Request, name: str, viewer: ViewerDep, example: int | None = None
+) -> Response:
+    cap = _capability_or_404(request, viewer, name)
+    if isinstance(cap, Response):
+        return cap
+    ctx = _page_context(request, viewer, cap, {})
+    ctx["values"] = _example(cap, ctx["spec"], example)
+    return render(request, "capability.html", ctx)
+
+
+@router.get("/capabilities/{name}/form")
+def capability_form(
+    request: Request, name: str, viewer: ViewerDep, example: int | None = None
+) -> Response:
+    """The try-it form alone, filled with an example, for HTMX to swap in place."""
+    cap = _capability_or_404(request, viewer, name)
+    if isinstance(cap, Response):
+        return cap
+    ctx = _page_context(request, viewer, cap, {})
+    ctx["values"] = _example(cap, ctx["spec"], example)
+    return render(request, "_try_form.html", ctx)
+
+
+def run_capability(
+    request: Request, viewer: Viewer, cap: Capability, form: dict[str, str]
+) -> tuple[int, Any, list[forms.FieldError]]:
+    """Invoke exactly as `POST /v1/capabilities/{name}:invoke` would, errors included."""
+    request.state.principal = viewer.principal
+    request.state.capability = cap.name
+    spec = forms.form_spec(cap.request_model.model_json_schema())
+    try:
+        admit(platform_of(request), viewer.principal, cap.group)
+    except HTTPException as exc:
+        return exc.status_code, None, [forms.FieldError("(request)", str(exc.detail))]
+    payload, errors = forms.to_payload(spec, form)
+    if errors:
+        return 422, None, errors
+    try:
+        response = cap.invoke(payload)
+    except ValidationError as exc:
+        return 422, None, forms.validation_field_errors(exc)
+    except InvalidInput as exc:
+        return 422, None, forms.invalid_input_errors(exc)
+    return 200, response.model_dump(mode="json"), []
+
+
+def curl_command(url: str, payload: Any) -> str:
+    """The same call over the API, so a developer can move from console to code."""
+    body = json.dumps(payload, ensure_ascii=False)
+    return (
+        f"curl -X POST {shlex.quote(url)} \\\n"
+        '  -H "Authorization: Bearer $YC_KEY" -H "Content-Type: application/json" \\\n'
+        f"  -d {shlex.quote(body)}"
+    )
+
+
+@router.post("/try/{name}")
+async def try_capability(request: Request, name: str) -> Response:
+    viewer = await run_in_threadpool(current_viewer, request)
+    cap = _capability_or_404(request, viewer, name)
+    if isinstance(cap, Response):
+        return cap
+    raw = await request.form()
+    form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    status, result, errors = await run_in_threadpool(run_capability, request, viewer, cap, form)
+    ctx = _page_context(request, viewer, cap, form)
+    ctx.update(result=result, errors=errors, status=status)
+    if result is not None:
+        payload, _ = forms.to_payload(ctx["spec"], form)
+        ctx["curl"] = curl_command(ctx["api_url"], payload)
+    template = "_try_result.html" if is_htmx(request) else "capability.html"
+    return render(request, template, ctx, status_code=status)
