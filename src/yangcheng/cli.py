@@ -204,13 +204,22 @@ def catalog() -> None:
     console.print(table)
 
 
+def local_caller() -> Any:
+    """Whoever runs the CLI on this machine: they can read the database anyway."""
+    import getpass
+
+    from yangcheng.platform.catalog import Caller
+
+    return Caller(email=f"{getpass.getuser()}@localhost", organisation="local command line")
+
+
 def invoke_capability(name: str, payload: dict[str, Any]) -> None:
     """Run a capability in-process and print its JSON; bad input names the field."""
     from yangcheng.platform.catalog import InvalidInput, UnknownCapability, discover
 
     try:
         cap = discover().get(name)
-        result = cap.invoke(payload)
+        result = cap.invoke(payload, local_caller())
     except UnknownCapability as exc:
         raise typer.BadParameter(str(exc), param_hint="NAME") from exc
     except ValidationError as exc:

@@ -149,3 +149,52 @@ def test_api_docs_are_served_from_shipped_files(client: TestClient) -> None:
         assert "/docs-static/" in html
     assert client.get("/docs-static/swagger-ui-bundle.js").status_code == 200
     assert client.get("/docs-static/redoc.standalone.js").status_code == 200
+
+
+def test_a_capability_that_records_authorship_gets_the_caller(settings: Settings) -> None:
+    from yangcheng.platform import auth
+    from yangcheng.platform.catalog import Caller
+
+    seen: list[Caller] = []
+
+    def sign(req: Dose, caller: Caller) -> Fractions:
+        seen.append(caller)
+        return Fractions(per_fraction_gy=[req.dose_gy])
+
+    registry = Registry()
+    cap = Capability(
+        "radiotherapy.sign",
+        "1",
+        "radiotherapy",
+        "Sign a plan",
+        Dose,
+        Fractions,
+        sign,
+        needs_caller=True,
+    )
+    registry.add_capability(cap)
+    with pytest.raises(InvalidInput, match="records who calls it"):
+        cap.invoke({"dose_gy": 2.0})
+    upgrade(settings.resolved_database_url)
+    app = create_app(settings, registry=registry)
+    with app.state.platform.db.session() as s:
+        raw, _ = auth.create_key(
+            s, email="physicist@hospital.example.cn", organisation="H", scopes="*"
+        )
+    with TestClient(app) as c:
+        r = c.post(
+            "/v1/capabilities/radiotherapy.sign:invoke",
+            json={"dose_gy": 2},
+            headers={"X-API-Key": raw},
+        )
+        assert r.status_code == 200
+        job = c.post(
+            "/v1/jobs",
+            json={"capability": "radiotherapy.sign", "items": [{"dose_gy": 1}]},
+            headers={"X-API-Key": raw},
+        ).json()
+        from tests.conftest import wait_for_job
+
+        assert wait_for_job(c, job["id"], {"X-API-Key": raw})["state"] == "succeeded"
+    assert [c.email for c in seen] == ["physicist@hospital.example.cn"] * 2
+    assert seen[0].organisation == "H"

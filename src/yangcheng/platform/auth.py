@@ -45,6 +45,8 @@ class Principal:
     scopes: frozenset[str]
     daily_quota: int | None
     rate_limit_per_minute: int | None
+    developer_email: str = ""
+    organisation_name: str = ""
 
     def allows(self, scope: str) -> bool:
         return "*" in self.scopes or scope in self.scopes
@@ -215,4 +217,6 @@ class Authenticator:
             scopes=frozenset(key.scope_list),
             daily_quota=key.daily_quota,
             rate_limit_per_minute=key.rate_limit_per_minute,
+            developer_email=dev.email,
+            organisation_name=dev.organisation.name,
         )

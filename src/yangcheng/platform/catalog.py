@@ -34,6 +34,15 @@ class InvalidInput(ValueError):
 
 
 @dataclass(frozen=True)
+class Caller:
+    """Who invoked a capability, for capabilities that record authorship (approvals, audit)."""
+
+    email: str
+    organisation: str
+    key_prefix: str = ""
+
+
+@dataclass(frozen=True)
 class ModelCard:
     name: str
     version: str
@@ -68,10 +77,11 @@ class Capability:
     summary: str
     request_model: type[BaseModel]
     response_model: type[BaseModel]
-    handler: Callable[[Any], BaseModel]
+    handler: Callable[..., BaseModel]
     description: str = ""
     card: dict[str, Any] = field(default_factory=dict)
     examples: tuple[dict[str, Any], ...] = ()
+    needs_caller: bool = False
 
     def __post_init__(self) -> None:
         if self.group not in SCOPE_GROUPS:
@@ -79,11 +89,15 @@ class Capability:
         if not self.name.startswith(self.group + "."):
             raise ValueError(f"capability {self.name}: name must start with '{self.group}.'")
 
-    def invoke(self, payload: dict[str, Any] | BaseModel) -> BaseModel:
+    def invoke(
+        self, payload: dict[str, Any] | BaseModel, caller: Caller | None = None
+    ) -> BaseModel:
         """Validate ``payload``, run the handler, validate what it returns.
 
         Raises pydantic.ValidationError for a malformed request and InvalidInput
-        for one the capability rejects on substance.
+        for one the capability rejects on substance. A capability that
+        ``needs_caller`` gets the caller as its second argument, and refuses to
+        run anonymously.
         """
         request = (
             payload
@@ -92,7 +106,14 @@ class Capability:
                 payload.model_dump() if isinstance(payload, BaseModel) else payload
             )
         )
-        response = self.handler(request)
+        if self.needs_caller:
+            if caller is None:
+                raise InvalidInput(
+                    "caller", f"{self.name} records who calls it; call it with a key"
+                )
+            response = self.handler(request, caller)
+        else:
+            response = self.handler(request)
         if not isinstance(response, self.response_model):
             response = self.response_model.model_validate(response)
         return response

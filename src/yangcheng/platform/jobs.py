@@ -13,6 +13,7 @@ import builtins
 import logging
 import traceback
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import defer
 
 from yangcheng.config import Settings
-from yangcheng.platform.catalog import InvalidInput, Registry, discover
+from yangcheng.platform.catalog import Caller, InvalidInput, Registry, discover
 from yangcheng.platform.compute import Executor
 from yangcheng.platform.store.db import Database
 from yangcheng.platform.store.models import Job, JobResult
@@ -70,12 +71,14 @@ def _run(db: Database, registry: Registry, job_id: str, chunk_size: int) -> str:
         job.started_at = job.started_at or _now()
         job.heartbeat_at = _now()
         items: list[dict[str, Any]] = list(job.params.get("items", []))
+        caller_info = job.params.get("caller")
+        caller = Caller(**caller_info) if caller_info else None
         capability = registry.get(job.capability)
         start = job.done
     try:
         for lo in range(start, len(items), chunk_size):
             rows = [
-                _run_item(capability.invoke, i, items[i])
+                _run_item(capability.invoke, i, items[i], caller)
                 for i in range(lo, min(lo + chunk_size, len(items)))
             ]
             with db.session() as s:
@@ -105,9 +108,11 @@ def _run(db: Database, registry: Registry, job_id: str, chunk_size: int) -> str:
         return "failed"
 
 
-def _run_item(invoke: Any, index: int, item: dict[str, Any]) -> dict[str, Any]:
+def _run_item(
+    invoke: Any, index: int, item: dict[str, Any], caller: Caller | None
+) -> dict[str, Any]:
     try:
-        out: BaseModel = invoke(item)
+        out: BaseModel = invoke(item, caller)
         return {"index": index, "ok": True, "output": out.model_dump(mode="json"), "error": None}
     except (InvalidInput, ValidationError, ValueError) as exc:
         return {"index": index, "ok": False, "output": None, "error": str(exc)}
@@ -168,6 +173,7 @@ class JobService:
         *,
         api_key_id: int | None = None,
         developer_id: int | None = None,
+        caller: Caller | None = None,
     ) -> Job:
         cap = self.registry.get(capability)
         if not items:
@@ -198,7 +204,7 @@ class JobService:
             id=str(uuid.uuid4()),
             kind="batch",
             capability=capability,
-            params={"items": clean},
+            params={"items": clean, "caller": asdict(caller) if caller else None},
             total=len(clean),
             api_key_id=api_key_id,
             developer_id=developer_id,

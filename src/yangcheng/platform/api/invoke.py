@@ -12,7 +12,11 @@ from pydantic import BaseModel
 
 from yangcheng.platform.api.deps import scoped
 from yangcheng.platform.auth import Principal
-from yangcheng.platform.catalog import Capability, InvalidInput, Registry
+from yangcheng.platform.catalog import Caller, Capability, InvalidInput, Registry
+
+
+def caller_of(principal: Principal) -> Caller:
+    return Caller(principal.developer_email, principal.organisation_name, principal.key_prefix)
 
 
 def _endpoint_for(cap: Capability) -> Any:
@@ -25,7 +29,7 @@ def _endpoint_for(cap: Capability) -> Any:
         # Admission (scope, rate limit, quota) is a dependency, so it is
         # decided before the body is judged: malformed calls count too.
         try:
-            return cap.invoke(body)
+            return cap.invoke(body, caller_of(principal))
         except InvalidInput as exc:
             raise HTTPException(
                 422,

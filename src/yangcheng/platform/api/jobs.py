@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from yangcheng.platform.api.deps import PlatformDep, PrincipalDep, admit, scoped
+from yangcheng.platform.api.invoke import caller_of
 from yangcheng.platform.auth import Principal
 from yangcheng.platform.catalog import UnknownCapability
 from yangcheng.platform.jobs import InvalidJob, JobNotFound
@@ -59,6 +60,7 @@ def submit_job(
             body.items,
             api_key_id=principal.key_id,
             developer_id=principal.developer_id,
+            caller=caller_of(principal),
         )
     except InvalidJob as exc:
         raise HTTPException(422, exc.errors) from exc

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from yangcheng.platform.api.catalog import build_catalog
 from yangcheng.platform.api.deps import admit
+from yangcheng.platform.api.invoke import caller_of
 from yangcheng.platform.catalog import SCOPE_GROUPS, Capability, InvalidInput
 from yangcheng.platform.schemas import CapabilityInfo
 from yangcheng.platform.web import forms
@@ -129,7 +130,7 @@ def run_capability(
     if errors:
         return 422, None, errors
     try:
-        response = cap.invoke(payload)
+        response = cap.invoke(payload, caller_of(viewer.principal))
     except ValidationError as exc:
         return 422, None, forms.validation_field_errors(exc)
     except InvalidInput as exc:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from yangcheng.platform.api.deps import admit
+from yangcheng.platform.api.invoke import caller_of
 from yangcheng.platform.api.jobs import job_info
 from yangcheng.platform.jobs import ACTIVE_STATES, InvalidJob, JobNotFound
 from yangcheng.platform.schemas import JobInfo
@@ -143,6 +144,7 @@ def submit(request: Request, viewer: Viewer, capability: str, lines: str) -> tup
             items,
             api_key_id=viewer.principal.key_id,
             developer_id=viewer.principal.developer_id,
+            caller=caller_of(viewer.principal),
         )
     except InvalidJob as exc:
         return 422, _job_errors(exc, line_numbers)
