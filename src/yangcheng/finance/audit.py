@@ -72,26 +72,36 @@ class AuditLog:
             "hash TEXT NOT NULL)"
         )
         self._lock = threading.Lock()
-        row = self._conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        self._seq, self._hash = (int(row[0]), str(row[1])) if row else (0, GENESIS)
+        self._conn.execute("PRAGMA busy_timeout=30000")
 
     def append(self, kind: str, payload: dict[str, Any], ts: float | None = None) -> AuditRecord:
         ts = time.time() if ts is None else ts
         body = _canonical(payload)
         with self._lock:
-            seq = self._seq + 1
-            digest = _digest(seq, ts, kind, body, self._hash)
-            self._conn.execute(
-                "INSERT INTO audit (seq, ts, kind, payload, prev_hash, hash) VALUES (?,?,?,?,?,?)",
-                (seq, ts, kind, body, self._hash, digest),
-            )
-            record = AuditRecord(seq, ts, kind, json.loads(body), self._hash, digest)
-            self._seq, self._hash = seq, digest
-        return record
+            # The chain head is re-read inside a write transaction, so several
+            # processes (the API and job workers) can append to one log safely.
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute(
+                    "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                prev_seq, prev_hash = (int(row[0]), str(row[1])) if row else (0, GENESIS)
+                seq = prev_seq + 1
+                digest = _digest(seq, ts, kind, body, prev_hash)
+                self._conn.execute(
+                    "INSERT INTO audit (seq, ts, kind, payload, prev_hash, hash) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (seq, ts, kind, body, prev_hash, digest),
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return AuditRecord(seq, ts, kind, json.loads(body), prev_hash, digest)
 
     def head(self) -> Head:
-        with self._lock:
-            return Head(self._seq, self._hash)
+        row = self._conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return Head(int(row[0]), str(row[1])) if row else Head(0, GENESIS)
 
     def records(self, start_seq: int = 1, limit: int | None = None) -> Iterator[AuditRecord]:
         query = (

@@ -11,19 +11,23 @@ import hashlib
 import hmac
 
 
-def mask_number(value: str, keep_head: int = 4, keep_tail: int = 4) -> str:
-    """'6222020200112233446' -> '6222***********3446'; short values are fully masked."""
-    compact = "".join(value.split())
-    if len(compact) <= keep_head + keep_tail:
-        return "*" * len(compact)
-    hidden = len(compact) - keep_head - keep_tail
-    return compact[:keep_head] + "*" * hidden + compact[len(compact) - keep_tail :]
+def normalise_number(value: str) -> str:
+    """Spaces and dashes are how people write card and ID numbers, not part of them."""
+    return "".join(value.split()).replace("-", "").upper()
+
+
+def mask_number(value: str, keep_start: int = 4, keep_end: int = 4) -> str:
+    """'6222021234563446' -> '6222********3446'; short values keep less so most is hidden."""
+    text = normalise_number(value)
+    if len(text) <= keep_start + keep_end:
+        keep_start, keep_end = 0, min(2, len(text) // 3)
+    hidden = len(text) - keep_start - keep_end
+    return text[:keep_start] + "*" * hidden + (text[len(text) - keep_end :] if keep_end else "")
 
 
 def keyed_hash(value: str, salt: bytes) -> str:
     """HMAC-SHA256 of the compacted value: equal numbers give equal hashes, per salt."""
-    compact = "".join(value.split()).upper()
-    return hmac.new(salt, compact.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(salt, normalise_number(value).encode(), hashlib.sha256).hexdigest()
 
 
 SENSITIVE_FIELDS = frozenset(
