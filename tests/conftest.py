@@ -133,7 +133,9 @@ def live_server(app: FastAPI) -> Iterator[str]:
     thread.join(timeout=30)
 
 
-def wait_for_job(client: TestClient, job_id: str, headers: dict[str, str], timeout_s: float = 60) -> dict:
+def wait_for_job(
+    client: TestClient, job_id: str, headers: dict[str, str], timeout_s: float = 60
+) -> dict:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         info = client.get(f"/v1/jobs/{job_id}", headers=headers).json()

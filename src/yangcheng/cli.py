@@ -238,22 +238,7 @@ def invoke(
     request: Annotated[str, typer.Argument(help="Request JSON, or @file.json, or - for stdin.")],
 ) -> None:
     """Invoke any capability locally, without a server."""
-    if request == "-":
-        text = sys.stdin.read()
-    elif request.startswith("@"):
-        path = Path(request[1:])
-        if not path.is_file():
-            raise typer.BadParameter(f"no file {path}", param_hint="REQUEST")
-        text = path.read_text()
-    else:
-        text = request
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise typer.BadParameter(f"not JSON: {exc}", param_hint="REQUEST") from exc
-    if not isinstance(payload, dict):
-        raise typer.BadParameter("must be a JSON object", param_hint="REQUEST")
-    invoke_capability(name, payload)
+    invoke_capability(name, _json_arg(request))
 
 
 @finance_app.command("check-id")
@@ -279,6 +264,98 @@ def finance_check_id(
     invoke_capability(
         "finance.identity.documents", {k: v for k, v in payload.items() if v is not None}
     )
+
+
+finance_audit_app = typer.Typer(help="The hash-chained decision log.", no_args_is_help=True)
+finance_flows_app = typer.Typer(help="Decision flow releases.", no_args_is_help=True)
+finance_app.add_typer(finance_audit_app, name="audit")
+finance_app.add_typer(finance_flows_app, name="flows")
+
+
+@finance_audit_app.command("verify")
+def finance_audit_verify(
+    expected_count: Annotated[
+        int | None, typer.Option(help="Record count of a head saved earlier.")
+    ] = None,
+    expected_hash: Annotated[str | None, typer.Option(help="Hash of that head.")] = None,
+) -> None:
+    """Check every link of the decision log; exit 1 and name the record if one was altered."""
+    from yangcheng.finance.service_decide import AuditVerifyRequest, verify_audit
+
+    try:
+        req = AuditVerifyRequest(expected_count=expected_count, expected_hash=expected_hash)
+    except ValidationError as exc:
+        raise typer.BadParameter(exc.errors()[0]["msg"], param_hint="--expected-hash") from exc
+    result = verify_audit(req)
+    if result.ok:
+        console.print(
+            f"[green]audit log intact[/]: {result.records} records; "
+            f"head {result.head_count} {result.head_hash}"
+        )
+        return
+    console.print(f"[red]audit log broken[/] at record {result.first_bad_seq}: {result.reason}")
+    raise typer.Exit(1)
+
+
+@finance_app.command("decide")
+def finance_decide(
+    flow: Annotated[str, typer.Argument(help="card_payment, consumer_credit, or yours.")],
+    transaction: Annotated[str, typer.Argument(help="Transaction JSON, @file.json or -.")],
+) -> None:
+    """Decide on one transaction with the flow's active release."""
+    invoke_capability("finance.decide", {"flow": flow, "transaction": _json_arg(transaction)})
+
+
+@finance_flows_app.command("list")
+def finance_flows_list() -> None:
+    """Flows with their versions, the active one and any challenger or shadow."""
+    from yangcheng.finance.service_decide import FlowListRequest, list_flows
+
+    table = Table("flow", "version", "status", "author", "approver", "role")
+    for flow in list_flows(FlowListRequest()).flows:
+        for v in flow.versions:
+            role = (
+                "challenger"
+                if v.version == flow.challenger
+                else "shadow"
+                if v.version == flow.shadow
+                else ""
+            )
+            table.add_row(
+                flow.name, str(v.version), v.status, v.created_by, v.approved_by or "", role
+            )
+    console.print(table)
+
+
+@finance_app.command("backtest")
+def finance_backtest(
+    flow: Annotated[str, typer.Argument(help="Flow name.")],
+    version: Annotated[int | None, typer.Option(help="Version (default: latest).")] = None,
+    records: Annotated[int, typer.Option(min=100, max=100_000)] = 5000,
+    seed: Annotated[int, typer.Option(min=0)] = 7,
+) -> None:
+    """Replay labelled synthetic history through a flow version; compare with the active one."""
+    payload: dict[str, Any] = {"name": flow, "records": records, "seed": seed}
+    if version is not None:
+        payload["version"] = version
+    invoke_capability("finance.flows.backtest", payload)
+
+
+def _json_arg(text: str) -> dict[str, Any]:
+    if text == "-":
+        text = sys.stdin.read()
+    elif text.startswith("@"):
+        path = Path(text[1:])
+        if not path.is_file():
+            raise typer.BadParameter(f"no file {path}", param_hint="TRANSACTION")
+        text = path.read_text()
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise typer.BadParameter("must be a JSON object")
+    return value
 
 
 @app.command()

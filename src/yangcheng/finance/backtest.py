@@ -86,17 +86,17 @@ def backtest(
     ts_field: str = "ts",
 ) -> BacktestReport:
     """Replay ``rows`` (any order; sorted by ``ts_field`` here) with 0/1 ``labels``."""
-    rows = list(rows)
+    table = list(rows)
     y = np.asarray(labels, dtype=np.int64)
-    if len(rows) != len(y):
-        raise ValueError(f"{len(rows)} rows but {len(y)} labels")
-    if not rows:
+    if len(table) != len(y):
+        raise ValueError(f"{len(table)} rows but {len(y)} labels")
+    if not table:
         raise ValueError("backtest needs at least one labelled row")
-    if all(ts_field in r for r in rows):
-        order = sorted(range(len(rows)), key=lambda i: float(rows[i][ts_field]))
-        rows = [rows[i] for i in order]
+    if all(ts_field in r for r in table):
+        order = sorted(range(len(table)), key=lambda i: float(table[i][ts_field]))
+        table = [table[i] for i in order]
         y = y[order]
-    run = _replay(flow, rows, y, lists)
+    run = _replay(flow, table, y, lists)
     flagged = np.array([d != "approve" for d in run.decisions])
     declined = np.array([d == "decline" for d in run.decisions])
     tp = int((flagged & (y == 1)).sum())
@@ -111,7 +111,7 @@ def backtest(
     report = BacktestReport(
         flow=flow.name,
         version=flow.version,
-        records=len(rows),
+        records=len(table),
         positives=int(y.sum()),
         flagged=int(flagged.sum()),
         declined=int(declined.sum()),
@@ -128,7 +128,7 @@ def backtest(
         ),
     )
     if baseline is not None:
-        base = _replay(baseline, rows, y, lists)
+        base = _replay(baseline, table, y, lists)
         base_flagged = np.array([d != "approve" for d in base.decisions])
         report.baseline_version = baseline.version
         report.baseline_approval_rate = 1.0 - float(base_flagged.mean())

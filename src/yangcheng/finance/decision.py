@@ -32,6 +32,9 @@ from yangcheng.finance.rules import (
 
 Outcome = Literal["approve", "review", "decline"]
 _RANK = {"approve": 0, "review": 1, "decline": 2}
+_BY_RANK: tuple[Outcome, ...] = ("approve", "review", "decline")
+Level = Literal["low", "medium", "high"]
+_LEVELS: tuple[Level, ...] = ("low", "medium", "high")
 WINDOWS_S = (60, 3600, 86400)
 
 
@@ -70,7 +73,7 @@ class Party:
 class PartyHint:
     role: str
     label: str
-    level: Literal["low", "medium", "high"]
+    level: Level
     advice: str
     messages: list[str]
 
@@ -452,7 +455,7 @@ class Flow:
         ):
             decision: Outcome = "approve"
         else:
-            decision = max(state.outcomes, key=lambda o: _RANK[o], default="approve")  # type: ignore[assignment]
+            decision = _BY_RANK[max((_RANK[o] for o in state.outcomes), default=0)]
         if decision != "approve":
             # Reason codes explain adverse decisions (as adverse-action notices do);
             # an approval needs none, and skipping them keeps the common path fast.
@@ -482,7 +485,7 @@ class Flow:
         level_rank = _RANK[decision]
         if severities:
             level_rank = max(level_rank, 2 if max(severities) >= 70 else 1)
-        level: Literal["low", "medium", "high"] = ("low", "medium", "high")[level_rank]  # type: ignore[assignment]
+        level = _LEVELS[level_rank]
         advice = party.advice.get(decision, "")
         return PartyHint(party.role, party.label, level, advice, messages)
 

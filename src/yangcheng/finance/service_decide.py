@@ -296,7 +296,10 @@ def release_action(req: ReleaseActionRequest, caller: Caller) -> FlowSummary:
             elif req.action == "activate":
                 rel.activate("flow", req.name, req.version, caller.email)
             else:
-                rel.set_role("flow", req.name, req.action, req.version, req.share)
+                role: Literal["shadow", "challenger"] = (
+                    "shadow" if req.action == "shadow" else "challenger"
+                )
+                rel.set_role("flow", req.name, role, req.version, req.share)
     except ReleaseError as exc:
         raise InvalidInput("action", str(exc)) from exc
     return list_flows(FlowListRequest(name=req.name)).flows[0]

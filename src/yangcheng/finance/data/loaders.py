@@ -8,6 +8,7 @@ dataset's terms. A file that does not follow the layout raises
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -123,22 +124,23 @@ def load_uci_taiwan(path: str | Path) -> TransactionTable:
 
 
 def _read_csv(path: str | Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise DataFormatError(path, 1, "empty file, no header") from None
-        except csv.Error as exc:
-            raise DataFormatError(path, 1, f"not CSV: {exc}") from None
-        header = [h.strip() for h in header]
-        rows: list[tuple[int, list[str]]] = []
-        try:
-            for fields in reader:
-                if fields:
-                    rows.append((reader.line_num, fields))
-        except csv.Error as exc:
-            raise DataFormatError(path, reader.line_num, f"not CSV: {exc}") from None
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DataFormatError(path, line, "not UTF-8 text") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        for fields in reader:
+            if fields:
+                rows.append((reader.line_num, fields))
+    except csv.Error as exc:
+        raise DataFormatError(path, reader.line_num, f"not CSV: {exc}") from None
+    if not header:
+        raise DataFormatError(path, 1, "empty file, no header")
     if not rows:
         raise DataFormatError(path, 2, "no data rows")
     return header, rows

@@ -3,6 +3,9 @@
 The booster learns on most of the training rows; an isotonic map from its raw
 score to a probability is fitted on the rest (a stratified hold-out the booster
 never saw), so that ``predict_proba`` means "share of such cases that are bad".
+The isotonic steps' ties are broken by a 1e-6 share of the sigmoid of the raw
+score, so probabilities rank rows exactly as the booster does.
+
 One row at a time (:meth:`GBMRiskModel.score_row`) goes through LightGBM's
 single-row C entry point and ``np.interp`` on the isotonic thresholds, giving
 exactly the numbers ``predict_proba`` gives for the same row. Reason codes are

@@ -10,7 +10,7 @@ from yangcheng.finance.models.gbm import GBMRiskModel
 from yangcheng.finance.models.logistic import LogisticScorecardModel
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-SHIPPED = ("card_fraud_gbm", "credit_default_gbm", "credit_scorecard")
+SHIPPED = ("card_fraud_gbm", "credit_default_gbm", "credit_scorecard", "loan_default_gbm")
 RiskModel = GBMRiskModel | LogisticScorecardModel
 _CLASSES: dict[str, type[GBMRiskModel] | type[LogisticScorecardModel]] = {
     "GBMRiskModel": GBMRiskModel,

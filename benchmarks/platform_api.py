@@ -1,4 +1,4 @@
-"""Platform benchmark: `python benchmarks/platform.py [--quick]`, as `yangcheng bench platform`."""
+"""Platform benchmark: `python benchmarks/platform_api.py [--quick]`."""
 
 from __future__ import annotations
 
