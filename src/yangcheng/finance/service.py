@@ -14,3 +14,4 @@ def register(registry: Registry) -> None:
         registry.add_model(card)
     for dataset in service_decide.DATASETS:
         registry.add_dataset(dataset)
+    registry.add_page(service_decide.FLOWS_PAGE)

@@ -15,7 +15,14 @@ from yangcheng.finance.decision import FlowError
 from yangcheng.finance.engine import FinanceEngine, decision_dict
 from yangcheng.finance.releases import Release, ReleaseError
 from yangcheng.finance.rules import InvalidRule, RowError
-from yangcheng.platform.catalog import Caller, Capability, DatasetCard, InvalidInput, ModelCard
+from yangcheng.platform.catalog import (
+    Caller,
+    Capability,
+    DatasetCard,
+    DocumentPage,
+    InvalidInput,
+    ModelCard,
+)
 
 FLOW_NAME = r"^[a-z][a-z0-9_]{0,63}$"
 _engines: dict[Path, FinanceEngine] = {}
@@ -541,5 +548,28 @@ DATASETS = (
         "UCI Machine Learning Repository, Yeh & Lien 2009",
         "CC BY 4.0",
         30_000,
+    ),
+)
+
+
+FLOWS_PAGE = DocumentPage(
+    slug="finance-flows",
+    title="Decision flows",
+    group="finance",
+    description="Rules, lists, velocity, scorecard and model as one released flow: edit a "
+    "draft, backtest it on labelled history, approve (a second person), activate, roll back.",
+    list_capability="finance.flows.list",
+    get_capability="finance.flows.get",
+    save_capability="finance.flows.save-draft",
+    action_capability="finance.flows.release",
+    test_capability="finance.flows.backtest",
+    actions=(
+        "approve",
+        "activate",
+        "rollback",
+        "shadow",
+        "challenger",
+        "clear_shadow",
+        "clear_challenger",
     ),
 )

@@ -68,6 +68,32 @@ class DatasetCard:
 
 
 @dataclass(frozen=True)
+class DocumentPage:
+    """A console page for versioned documents a scenario manages through capabilities.
+
+    Data only, so scenarios declare pages without importing the web layer. The
+    console lists documents with ``list_capability`` (response: ``{"flows"|
+    "documents": [{"name", "versions": [...], "active", ...}]}``), shows one with
+    ``get_capability`` (request ``{"name", "version"}``, response ``{"release",
+    "content"}``), saves drafts with ``save_capability`` (request ``{"name",
+    "content"}``), runs life-cycle actions with ``action_capability`` (request
+    ``{"name", "action", "version"}``) and tests a version with
+    ``test_capability`` (request ``{"name", "version", ...}``).
+    """
+
+    slug: str
+    title: str
+    group: str
+    description: str
+    list_capability: str
+    get_capability: str
+    save_capability: str
+    action_capability: str
+    test_capability: str | None = None
+    actions: tuple[str, ...] = ("approve", "activate", "rollback")
+
+
+@dataclass(frozen=True)
 class Capability:
     """A typed operation: validated request in, validated response out."""
 
@@ -126,6 +152,7 @@ class Registry:
         self.capabilities: dict[str, Capability] = {}
         self.models: dict[str, ModelCard] = {}
         self.datasets: dict[str, DatasetCard] = {}
+        self.pages: dict[str, DocumentPage] = {}
 
     def add_capability(self, capability: Capability) -> None:
         if capability.name in self.capabilities:
@@ -137,6 +164,11 @@ class Registry:
 
     def add_dataset(self, card: DatasetCard) -> None:
         self.datasets[f"{card.name}@{card.version}"] = card
+
+    def add_page(self, page: DocumentPage) -> None:
+        if page.slug in self.pages:
+            raise ValueError(f"console page {page.slug!r} registered twice")
+        self.pages[page.slug] = page
 
     def get(self, name: str) -> Capability:
         try:
