@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import KeyMaker
 from yangcheng.client import ApiError, Client
-from yangcheng.finance.service import DocumentCheckRequest, DocumentCheckResponse
+from yangcheng.finance.service_identity import DocumentCheckRequest, DocumentCheckResponse
 from yangcheng.platform.schemas import KeyCreate
 
 

@@ -12,11 +12,12 @@ import platform as pyplatform
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,82 +62,99 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+@contextmanager
+def served(executor: str = "process") -> Iterator[tuple[str, dict[str, str]]]:
+    """A real server in its own process (as deployed), on a fresh home; yields URL and headers.
+
+    A server thread inside the measuring process would share its GIL with the
+    client and report latencies no deployment has.
+    """
+    from yangcheng.platform.store import Database, upgrade
+
+    with tempfile.TemporaryDirectory() as home:
+        env = {
+            **os.environ,
+            "YANGCHENG_HOME": home,
+            "YANGCHENG_EXECUTOR": executor,
+            "YANGCHENG_RATE_LIMIT_PER_MINUTE": "0",
+            "YANGCHENG_DEFAULT_DAILY_QUOTA": "0",
+        }
+        env.pop("YANGCHENG_DATABASE_URL", None)
+        settings = Settings(home=Path(home))
+        upgrade(settings.resolved_database_url)
+        db = Database(settings.resolved_database_url)
+        from yangcheng.platform import auth
+
+        with db.session() as s:
+            raw, _ = auth.create_key(s, email="bench@yangcheng.local", organisation="B", scopes="*")
+        db.dispose()
+        port = _free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "yangcheng.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("benchmark server did not start")
+                time.sleep(0.1)
+            yield base, {"Authorization": f"Bearer {raw}"}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
 def bench_platform(quick: bool) -> Metrics:
     """HTTP invoke latency and throughput, and batch-job records per second."""
-    import uvicorn
-
-    from yangcheng.platform import auth, create_app
-    from yangcheng.platform.store import upgrade
-
     n_calls = 200 if quick else 2000
     n_records = 1000 if quick else 20_000
-    with tempfile.TemporaryDirectory() as home:
-        settings = Settings(
-            home=Path(home),
-            executor="process",
-            workers=2,
-            rate_limit_per_minute=0,
-            default_daily_quota=0,
+    with (
+        served("process") as (base, headers),
+        httpx.Client(base_url=base, headers=headers, timeout=60) as http,
+    ):
+        path = "/v1/capabilities/finance.identity.documents:invoke"
+        body = {"resident_id": "11010519491231002X", "bank_card": "6222020200112233446"}
+        latencies = []
+        for _ in range(n_calls):
+            t0 = time.perf_counter()
+            r = http.post(path, json=body)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            r.raise_for_status()
+
+        def burst(_: int) -> None:
+            with httpx.Client(base_url=base, headers=headers, timeout=60) as h:
+                for _ in range(n_calls // 8):
+                    h.post(path, json=body).raise_for_status()
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(burst, range(8)))
+        concurrent_rps = (n_calls // 8 * 8) / (time.perf_counter() - t0)
+
+        items = [body] * n_records
+        t0 = time.perf_counter()
+        job = http.post(
+            "/v1/jobs", json={"capability": "finance.identity.documents", "items": items}
         )
-        upgrade(settings.resolved_database_url)
-        app = create_app(settings)
-        with app.state.platform.db.session() as s:
-            raw, _ = auth.create_key(
-                s, email="bench@yangcheng.local", organisation="Bench", scopes="*"
-            )
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        base = f"http://127.0.0.1:{port}"
-        headers = {"Authorization": f"Bearer {raw}"}
-        try:
-            with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
-                for _ in range(200):
-                    try:
-                        if http.get("/health").status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        time.sleep(0.05)
-                path = "/v1/capabilities/finance.identity.documents:invoke"
-                body = {"resident_id": "11010519491231002X", "bank_card": "6222020200112233446"}
-                latencies = []
-                for _ in range(n_calls):
-                    t0 = time.perf_counter()
-                    r = http.post(path, json=body)
-                    latencies.append((time.perf_counter() - t0) * 1000)
-                    r.raise_for_status()
-
-                def burst(_: int) -> None:
-                    with httpx.Client(base_url=base, headers=headers, timeout=60) as h:
-                        for _ in range(n_calls // 8):
-                            h.post(path, json=body).raise_for_status()
-
-                t0 = time.perf_counter()
-                with ThreadPoolExecutor(8) as pool:
-                    list(pool.map(burst, range(8)))
-                concurrent_rps = (n_calls // 8 * 8) / (time.perf_counter() - t0)
-
-                items = [body] * n_records
-                t0 = time.perf_counter()
-                job = http.post(
-                    "/v1/jobs", json={"capability": "finance.identity.documents", "items": items}
-                )
-                job.raise_for_status()
-                job_id = job.json()["id"]
-                while True:
-                    info = http.get(f"/v1/jobs/{job_id}").json()
-                    if info["state"] not in ("queued", "running"):
-                        break
-                    time.sleep(0.1)
-                job_s = time.perf_counter() - t0
-                if info["state"] != "succeeded":
-                    raise RuntimeError(f"benchmark job ended {info['state']}: {info['error']}")
-        finally:
-            server.should_exit = True
-            thread.join(timeout=30)
+        job.raise_for_status()
+        job_id = job.json()["id"]
+        while True:
+            info = http.get(f"/v1/jobs/{job_id}").json()
+            if info["state"] not in ("queued", "running"):
+                break
+            time.sleep(0.1)
+        job_s = time.perf_counter() - t0
+        if info["state"] != "succeeded":
+            raise RuntimeError(f"benchmark job ended {info['state']}: {info['error']}")
     return {
         "invoke_calls": n_calls,
         "invoke_latency_p50_ms": statistics.median(latencies),
@@ -226,54 +244,19 @@ def bench_finance(quick: bool) -> Metrics:
 
 
 def _finance_http(rows: list[dict[str, Any]]) -> Metrics:
-    import uvicorn
-
-    from yangcheng.platform import auth, create_app
-    from yangcheng.platform.store import upgrade
-
-    with tempfile.TemporaryDirectory() as home:
-        os.environ["YANGCHENG_HOME"] = home
-        settings = Settings(
-            home=Path(home), executor="thread", rate_limit_per_minute=0, default_daily_quota=0
-        )
-        upgrade(settings.resolved_database_url)
-        app = create_app(settings)
-        with app.state.platform.db.session() as s:
-            raw, _ = auth.create_key(s, email="bench@yangcheng.local", organisation="B", scopes="*")
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        url = "/v1/capabilities/finance.decide:invoke"
-        headers = {"Authorization": f"Bearer {raw}"}
-        try:
-            with httpx.Client(
-                base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60
-            ) as h:
-                while True:
-                    try:
-                        if h.get("/health").status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        time.sleep(0.05)
-                h.post(
-                    url, json={"flow": "card_payment", "transaction": rows[0]}
-                ).raise_for_status()
-                latencies = []
-                t0 = time.perf_counter()
-                for row in rows[1:]:
-                    t = time.perf_counter()
-                    h.post(
-                        url, json={"flow": "card_payment", "transaction": row}
-                    ).raise_for_status()
-                    latencies.append((time.perf_counter() - t) * 1000)
-                wall = time.perf_counter() - t0
-        finally:
-            server.should_exit = True
-            thread.join(timeout=30)
-            os.environ.pop("YANGCHENG_HOME", None)
+    url = "/v1/capabilities/finance.decide:invoke"
+    with (
+        served("thread") as (base, headers),
+        httpx.Client(base_url=base, headers=headers, timeout=60) as h,
+    ):
+        h.post(url, json={"flow": "card_payment", "transaction": rows[0]}).raise_for_status()
+        latencies = []
+        t0 = time.perf_counter()
+        for row in rows[1:]:
+            t = time.perf_counter()
+            h.post(url, json={"flow": "card_payment", "transaction": row}).raise_for_status()
+            latencies.append((time.perf_counter() - t) * 1000)
+        wall = time.perf_counter() - t0
     return {
         "http_p50_ms": statistics.median(latencies),
         "http_p99_ms": _percentile(latencies, 0.99),

@@ -94,3 +94,14 @@ def test_shadow_runs_beside_and_activation_clears_the_role(store: ReleaseStore) 
     assert routing.pick("anyone").version == 1
     store.activate("flow", "card", v2, "ops")
     assert store.routing("flow", "card").shadow is None
+
+
+def test_routing_sees_changes_made_by_another_process(store: ReleaseStore, tmp_path: Path) -> None:
+    store.activate("flow", "card", release(store, {"v": 1}), "ops")
+    assert store.routing("flow", "card").champion.version == 1
+    other = ReleaseStore(tmp_path / "releases.db")  # a second connection, as another process
+    v2 = release(other, {"v": 2})
+    other.activate("flow", "card", v2, "ops")
+    assert store.routing("flow", "card").champion.version == v2
+    store.rollback("flow", "card", "ops")
+    assert other.routing("flow", "card").champion.version == 1

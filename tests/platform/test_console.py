@@ -260,6 +260,7 @@ def test_signed_out_try_is_redirected_and_metered_without_a_principal(console: C
     r = console.client.post(f"/console/try/{DOCS}", data={}, follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"] == "/console/login"
+    console.app.state.platform.usage.flush()
     with console.app.state.platform.db.session() as s:
         event = s.scalars(select(UsageEvent)).one()
     assert (event.developer_id, event.status_code) == (None, 303)
@@ -448,6 +449,7 @@ def test_try_returns_the_response_and_is_metered(console: Console) -> None:
     assert body["all_valid"] is True
     assert body["checks"][0]["facts"]["birth_date"] == "1949-12-31"
     assert "Authorization: Bearer $YC_KEY" in html.unescape(r.text)
+    console.app.state.platform.usage.flush()
     with console.app.state.platform.db.session() as s:
         event = s.scalars(select(UsageEvent).where(UsageEvent.path.like("/console/try/%"))).one()
         assert (event.capability, event.status_code) == (DOCS, 200)

@@ -65,6 +65,7 @@ def test_every_call_is_recorded_with_who_what_latency_status(
     client.post(INVOKE, json=BODY, headers={"X-API-Key": raw})
     client.post(INVOKE, json={"mobile": 5}, headers={"X-API-Key": raw})
     client.post(INVOKE, json=BODY)
+    app.state.platform.usage.flush()  # events are written in batches, off the request path
     with app.state.platform.db.session() as s:
         events = s.scalars(select(UsageEvent).order_by(UsageEvent.id)).all()
     assert [e.status_code for e in events] == [200, 422, 401]

@@ -100,6 +100,11 @@ class ReleaseStore:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.executescript(_SCHEMA)
         self._lock = threading.RLock()
+        # Routing is read on every decision; cache it until a write from this
+        # connection or (PRAGMA data_version) from any other process.
+        self._routing_cache: dict[tuple[str, str], Routing] = {}
+        self._cache_stamp: tuple[int, int] = (-1, -1)
+        self._local_writes = 0
 
     # reading
     def _row(self, row: tuple[Any, ...]) -> Release:
@@ -181,6 +186,7 @@ class ReleaseStore:
                         note,
                     ),
                 )
+        self._written()
         return self.get(kind, name, version)
 
     def approve(self, kind: Kind, name: str, version: int, approver: str) -> Release:
@@ -194,6 +200,7 @@ class ReleaseStore:
             "WHERE kind=? AND name=? AND version=?",
             (approver, time.time(), kind, name, version),
         )
+        self._written()
         return self.get(kind, name, version)
 
     def activate(self, kind: Kind, name: str, version: int, by: str) -> Release:
@@ -228,6 +235,7 @@ class ReleaseStore:
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+        self._written()
         return self.get(kind, name, version)
 
     def rollback(self, kind: Kind, name: str, by: str) -> Release:
@@ -260,13 +268,34 @@ class ReleaseStore:
             "INSERT OR REPLACE INTO routing (kind, name, role, version, share) VALUES (?,?,?,?,?)",
             (kind, name, role, version, share if role == "challenger" else 0.0),
         )
+        self._written()
 
     def clear_role(self, kind: Kind, name: str, role: Literal["shadow", "challenger"]) -> None:
         self._conn.execute(
             "DELETE FROM routing WHERE kind=? AND name=? AND role=?", (kind, name, role)
         )
+        self._written()
+
+    def _written(self) -> None:
+        with self._lock:
+            self._local_writes += 1
 
     def routing(self, kind: Kind, name: str) -> Routing:
+        stamp = (int(self._conn.execute("PRAGMA data_version").fetchone()[0]), self._local_writes)
+        with self._lock:
+            if stamp != self._cache_stamp:
+                self._routing_cache.clear()
+                self._cache_stamp = stamp
+            cached = self._routing_cache.get((kind, name))
+        if cached is not None:
+            return cached
+        routing = self._load_routing(kind, name)
+        with self._lock:
+            if self._cache_stamp == stamp:
+                self._routing_cache[(kind, name)] = routing
+        return routing
+
+    def _load_routing(self, kind: Kind, name: str) -> Routing:
         champion = self.active(kind, name)
         if champion is None:
             raise ReleaseError(f"{kind} {name!r} has no active version")

@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import update
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from yangcheng import __version__
 from yangcheng.config import Settings
@@ -23,7 +24,7 @@ from yangcheng.platform.compute import Executor, make_executor
 from yangcheng.platform.jobs import JobService
 from yangcheng.platform.state import Platform
 from yangcheng.platform.store.db import Database
-from yangcheng.platform.store.models import ApiKey, UsageEvent
+from yangcheng.platform.usage_log import UsageRecorder
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def create_app(
         db=db,
         registry=registry,
         jobs=JobService(db, registry, executor, settings),
+        usage=UsageRecorder(db),
     )
 
     @asynccontextmanager
@@ -58,6 +60,7 @@ def create_app(
             await run_in_threadpool(seed_demo, platform)
         yield
         await run_in_threadpool(executor.shutdown)
+        await run_in_threadpool(platform.usage.close)
         db.dispose()
 
     app = FastAPI(
@@ -85,16 +88,7 @@ def create_app(
     async def _unknown(_: Request, exc: UnknownCapability) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
-    @app.middleware("http")
-    async def _meter(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        if request.url.path.startswith(METERED_PREFIXES) or hasattr(request.state, "capability"):
-            latency_ms = (time.perf_counter() - start) * 1000.0
-            await run_in_threadpool(_record, platform, request, response.status_code, latency_ms)
-        return response
+    app.add_middleware(MeteringMiddleware, platform=platform)
 
     return app
 
@@ -130,32 +124,59 @@ def _mount_offline_docs(app: FastAPI) -> None:
         )
 
 
-def _record(platform: Platform, request: Request, status_code: int, latency_ms: float) -> None:
-    principal = getattr(request.state, "principal", None)
-    capability = getattr(request.state, "capability", None)
-    match = _INVOKE_PATH.match(request.url.path)
+class MeteringMiddleware:
+    """Records every API call (who, capability, status, latency) without delaying it."""
+
+    def __init__(self, app: ASGIApp, platform: Platform) -> None:
+        self.app = app
+        self.platform = platform
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            state = scope.get("state") or {}
+            path = scope["path"]
+            if path.startswith(METERED_PREFIXES) or "capability" in state:
+                latency_ms = (time.perf_counter() - start) * 1000.0
+                self.platform.usage.submit(
+                    _event(self.platform, scope["method"], path, state, status, latency_ms)
+                )
+
+
+def _event(
+    platform: Platform,
+    method: str,
+    path: str,
+    state: dict[str, Any],
+    status_code: int,
+    latency_ms: float,
+) -> dict[str, Any]:
+    principal = state.get("principal")
+    capability = state.get("capability")
+    match = _INVOKE_PATH.match(path)
     if capability is None and match and match["name"] in platform.registry.capabilities:
         capability = match["name"]
-    now = datetime.now(UTC)
-    try:
-        with platform.db.session() as s:
-            s.add(
-                UsageEvent(
-                    api_key_id=principal.key_id if principal else None,
-                    developer_id=principal.developer_id if principal else None,
-                    organisation_id=principal.organisation_id if principal else None,
-                    method=request.method,
-                    path=request.url.path[:500],
-                    capability=capability,
-                    status_code=status_code,
-                    latency_ms=latency_ms,
-                    created_at=now,
-                )
-            )
-            if principal is not None:
-                s.execute(
-                    update(ApiKey).where(ApiKey.id == principal.key_id).values(last_used_at=now)
-                )
-    except Exception:
-        # Metering must never turn a served answer into an error.
-        log.exception("could not record usage event")
+    return {
+        "api_key_id": principal.key_id if principal else None,
+        "developer_id": principal.developer_id if principal else None,
+        "organisation_id": principal.organisation_id if principal else None,
+        "method": method,
+        "path": path[:500],
+        "capability": capability,
+        "status_code": status_code,
+        "latency_ms": latency_ms,
+        "created_at": datetime.now(UTC),
+    }

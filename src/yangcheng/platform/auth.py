@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from yangcheng.platform.catalog import SCOPE_GROUPS
 from yangcheng.platform.store.models import ApiKey, Developer, Organisation
@@ -195,7 +195,11 @@ class Authenticator:
         if match is None:
             return None
         prefix, secret = match.groups()
-        key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+        key = session.scalar(
+            select(ApiKey)
+            .where(ApiKey.prefix == prefix)
+            .options(joinedload(ApiKey.developer).joinedload(Developer.organisation))
+        )
         if key is None or key.revoked_at is not None:
             return None
         fingerprint = hashlib.sha256(raw_key.encode()).hexdigest()

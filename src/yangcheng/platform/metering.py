@@ -10,6 +10,7 @@ import math
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -56,7 +57,14 @@ class QuotaTracker:
         self._counts: dict[tuple[int, date], int] = {}
         self._lock = threading.Lock()
 
-    def check(self, session: Session, key_id: int, quota: int) -> Refusal | None:
+    def check(
+        self,
+        session: Session,
+        key_id: int,
+        quota: int,
+        sync: Callable[[], None] | None = None,
+    ) -> Refusal | None:
+        """``sync`` writes pending usage events before the day's count is read."""
         if quota <= 0:
             return None
         now = datetime.now(UTC)
@@ -65,6 +73,8 @@ class QuotaTracker:
         with self._lock:
             count = self._counts.get(slot)
         if count is None:
+            if sync is not None:
+                sync()
             start = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
             count = (
                 session.scalar(

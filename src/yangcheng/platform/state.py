@@ -10,6 +10,7 @@ from yangcheng.platform.catalog import Registry
 from yangcheng.platform.jobs import JobService
 from yangcheng.platform.metering import QuotaTracker, RateLimiter
 from yangcheng.platform.store.db import Database
+from yangcheng.platform.usage_log import UsageRecorder
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Platform:
     db: Database
     registry: Registry
     jobs: JobService
+    usage: UsageRecorder
     authenticator: Authenticator = field(default_factory=Authenticator)
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     quotas: QuotaTracker = field(default_factory=QuotaTracker)

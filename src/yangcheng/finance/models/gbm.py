@@ -15,7 +15,6 @@ saved as the booster's text format plus JSON; never as a pickle.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import json
@@ -305,9 +304,12 @@ class _FastRow:
         return self.out
 
     def __del__(self) -> None:
-        # the library may already be unloaded when the interpreter shuts down
-        with contextlib.suppress(Exception):
+        # The library, and module globals such as contextlib, may already be gone
+        # when the interpreter shuts down: a bare try is the only safe form here.
+        try:  # noqa: SIM105
             self.free(self.handle)
+        except Exception:
+            pass
 
 
 class _RowPredictor:

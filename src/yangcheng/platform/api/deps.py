@@ -74,7 +74,7 @@ def admit(platform: Platform, principal: Principal, *scopes: str | None) -> None
         if quota is None:
             quota = platform.settings.default_daily_quota
         with platform.db.session() as s:
-            refusal = platform.quotas.check(s, principal.key_id, quota)
+            refusal = platform.quotas.check(s, principal.key_id, quota, platform.usage.flush)
     if refusal is not None:
         raise HTTPException(
             429,

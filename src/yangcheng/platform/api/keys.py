@@ -36,6 +36,7 @@ def key_info(key: ApiKey) -> KeyInfo:
 @router.get("/me", response_model=Me, summary="The calling key and its usage today")
 def me(platform: PlatformDep, principal: Principal = scoped(None)) -> Me:
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    platform.usage.flush()
     with platform.db.session() as s:
         dev = s.get(Developer, principal.developer_id)
         assert dev is not None

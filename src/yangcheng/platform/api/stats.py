@@ -28,6 +28,7 @@ def health(platform: PlatformDep) -> Health:
 
 @router.get("/v1/stats", response_model=Stats, summary="Developers, users, organisations, tasks")
 def stats(platform: PlatformDep, _caller: Principal = scoped(None)) -> Stats:
+    platform.usage.flush()
     with platform.db.session() as s:
         return Stats(**metering.platform_stats(s))
 
@@ -39,6 +40,7 @@ def usage(
     days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> Usage:
     who = None if principal.allows("admin") else principal.developer_id
+    platform.usage.flush()
     with platform.db.session() as s:
         daily = metering.daily_usage(s, days=days, developer_id=who)
         caps = metering.usage_by_capability(s, developer_id=who)

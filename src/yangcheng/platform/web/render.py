@@ -85,7 +85,10 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    ctx = {"request": request, "viewer": None, "nav": "", **(context or {})}
+    platform = getattr(request.app.state, "platform", None)
+    # Pages scenarios declare as data (`DocumentPage`) each get a nav entry.
+    pages = list(platform.registry.pages.values()) if platform is not None else []
+    ctx = {"request": request, "viewer": None, "nav": "", "console_pages": pages, **(context or {})}
     html = ENV.get_template(template).render(ctx)
     return HTMLResponse(
         html, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})}

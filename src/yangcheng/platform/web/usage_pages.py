@@ -28,6 +28,7 @@ STAT_CARDS = (
 
 @router.get("/usage")
 def usage_page(request: Request, viewer: ViewerDep) -> Response:
+    platform_of(request).usage.flush()
     with platform_of(request).db.session() as s:
         days = metering.daily_usage(s, days=USAGE_DAYS, developer_id=viewer.owner_filter)
         caps = metering.usage_by_capability(s, developer_id=viewer.owner_filter)
@@ -56,6 +57,7 @@ def usage_page(request: Request, viewer: ViewerDep) -> Response:
 
 @router.get("/stats")
 def stats_page(request: Request, viewer: ViewerDep) -> Response:
+    platform_of(request).usage.flush()
     with platform_of(request).db.session() as s:
         counts = metering.platform_stats(s)
     cards = [(label, counts.get(key, 0), note) for key, label, note in STAT_CARDS]
