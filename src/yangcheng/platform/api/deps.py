@@ -10,7 +10,8 @@ from yangcheng.platform.auth import Principal
 from yangcheng.platform.state import Platform
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
+    # async on purpose: a plain attribute read needs no trip to the thread pool
     platform: Platform = request.app.state.platform
     return platform
 
@@ -86,7 +87,14 @@ def admit(platform: Platform, principal: Principal, *scopes: str | None) -> None
 def scoped(scope: str | None) -> Any:
     """Dependency: an admitted principal holding ``scope`` (None: any valid key)."""
 
-    def dependency(platform: PlatformDep, principal: PrincipalDep) -> Principal:
+    # One synchronous dependency (one thread-pool hop) resolves the key and admits it.
+    def dependency(
+        request: Request,
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+        x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> Principal:
+        platform: Platform = request.app.state.platform
+        principal = resolve_principal(platform, request, raw_key_from(authorization, x_api_key))
         admit(platform, principal, scope)
         return principal
 
