@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from yangcheng.cards import DatasetCard, ModelCard
+
 ENTRY_POINT_GROUP = "yangcheng.capabilities"
 SCOPE_GROUPS = ("finance", "security", "education", "radiotherapy")
 
@@ -40,31 +42,6 @@ class Caller:
     email: str
     organisation: str
     key_prefix: str = ""
-
-
-@dataclass(frozen=True)
-class ModelCard:
-    name: str
-    version: str
-    task: str
-    description: str
-    licence: str
-    training_data: str = ""
-    metrics: dict[str, float] = field(default_factory=dict)
-    limitations: str = ""
-    artifact: str | None = None
-
-
-@dataclass(frozen=True)
-class DatasetCard:
-    name: str
-    version: str
-    description: str
-    source: str
-    licence: str
-    records: int
-    seed: int | None = None
-    generator: str | None = None
 
 
 @dataclass(frozen=True)

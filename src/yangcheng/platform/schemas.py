@@ -50,6 +50,7 @@ class DatasetInfo(BaseModel):
     records: int
     seed: int | None
     generator: str | None
+    counts: dict[str, int] = {}
 
 
 class BenchmarkInfo(BaseModel):

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, overload
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class DatasetCard:
-    """What a dataset is, where it came from, under which terms, and how it was made."""
-
-    name: str
-    version: str
-    description: str
-    source: str
-    licence: str
-    records: int
-    seed: int | None = None
-    generator: str | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from yangcheng.cards import DatasetCard
 
 
 @dataclass
