@@ -180,3 +180,50 @@ def test_backtest_reports_recall_precision_and_approval_change(
     assert rep["recall"] > 0.5 and 0 < rep["hit_rate"] < 0.2
     assert rep["approval_rate_change"] == 0.0  # same version as the active one
     assert rep["rules"] and rep["score_auc"] > 0.8
+
+
+def test_the_engine_uses_the_apps_data_folder_not_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from yangcheng.config import Settings
+    from yangcheng.platform import auth, create_app
+    from yangcheng.platform.store import upgrade
+
+    monkeypatch.setenv("YANGCHENG_HOME", str(tmp_path / "environment"))
+    settings = Settings(home=tmp_path / "app", executor="thread")
+    upgrade(settings.resolved_database_url)
+    app = create_app(settings)
+    with app.state.platform.db.session() as s:
+        key, _ = auth.create_key(s, email="a@b.cn", organisation="B", scopes="finance")
+    with TestClient(app) as c:
+        assert (
+            call(
+                c, key, "finance.decide", {"flow": "card_payment", "transaction": CARD_EXAMPLE}
+            ).status_code
+            == 200
+        )
+    assert (tmp_path / "app" / "finance" / "audit.db").exists()
+    assert not (tmp_path / "environment" / "finance").exists()
+
+
+def test_flow_documents_keep_their_key_order_and_notes(
+    client: TestClient, make_key: KeyMaker
+) -> None:
+    key = make_key("finance")
+    spec = copy.deepcopy(shipped_flow("card_payment"))
+    saved = call(
+        client,
+        key,
+        "finance.flows.save-draft",
+        {"name": "card_payment", "content": spec, "note": "lower review"},
+    )
+    assert saved.json()["note"] == "lower review"
+    got = call(client, key, "finance.flows.get", {"name": "card_payment", "version": 2}).json()
+    assert list(got["content"]) == list(spec)
+
+
+def test_catalog_lists_the_shipped_models_with_their_metrics(client: TestClient) -> None:
+    models = {m["name"]: m for m in client.get("/v1/catalog").json()["models"]}
+    card = models["card_fraud_gbm"]
+    assert card["metrics"]["held_out.roc_auc"] > 0.9
+    assert "Apache-2.0" in card["licence"] and card["training_data"] and card["limitations"]

@@ -112,12 +112,14 @@ class FinanceEngine:
                 self._flows[key] = flow
         return flow
 
-    def save_draft(self, kind: Kind, name: str, content: dict[str, Any], author: str) -> Release:
+    def save_draft(
+        self, kind: Kind, name: str, content: dict[str, Any], author: str, note: str = ""
+    ) -> Release:
         if kind == "flow":
             if content.get("name") != name:
                 raise FlowError("name", f"the document's name must be {name!r}")
             self.compile(content)
-        return self.releases.save_draft(kind, name, content, author)
+        return self.releases.save_draft(kind, name, content, author, note)
 
     def decide(self, flow_name: str, transaction: Mapping[str, Any]) -> DecisionRecord:
         start = time.perf_counter()

@@ -154,7 +154,7 @@ class ReleaseStore:
         """Update the open draft, or open a new version after the latest release."""
         if not author.strip():
             raise ReleaseError("author must be named")
-        body = json.dumps(content, sort_keys=True, ensure_ascii=False)
+        body = json.dumps(content, ensure_ascii=False)  # the author's key order is kept
         with self._lock:
             latest = self._conn.execute(
                 "SELECT version, status FROM releases WHERE kind=? AND name=? "

@@ -15,3 +15,4 @@ def register(registry: Registry) -> None:
     for dataset in service_decide.DATASETS:
         registry.add_dataset(dataset)
     registry.add_page(service_decide.FLOWS_PAGE)
+    registry.on_configure(service_decide.configure)

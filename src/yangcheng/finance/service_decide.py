@@ -27,11 +27,18 @@ from yangcheng.platform.catalog import (
 FLOW_NAME = r"^[a-z][a-z0-9_]{0,63}$"
 _engines: dict[Path, FinanceEngine] = {}
 _engines_lock = threading.Lock()
+_home: Path | None = None
+
+
+def configure(home: Path) -> None:
+    """The platform's data folder (`YANGCHENG_HOME` unless the app was given another)."""
+    global _home
+    _home = Path(home)
 
 
 def engine() -> FinanceEngine:
     """The engine of this installation's data folder, opened once per process."""
-    folder = Settings().home / "finance"
+    folder = (_home or Settings().home) / "finance"
     with _engines_lock:
         eng = _engines.get(folder)
         if eng is None:
@@ -263,7 +270,7 @@ class SaveDraftRequest(BaseModel):
 def save_draft(req: SaveDraftRequest, caller: Caller) -> ReleaseOut:
     eng = engine()
     try:
-        return _release_out(eng.save_draft("flow", req.name, req.content, caller.email))
+        return _release_out(eng.save_draft("flow", req.name, req.content, caller.email, req.note))
     except FlowError as exc:
         raise InvalidInput(f"content.{exc.where}", exc.reason) from exc
     except (InvalidRule, ValueError) as exc:
@@ -487,25 +494,35 @@ CAPABILITIES = (
 
 
 def model_cards() -> list[ModelCard]:
+    """The shipped models' own cards, flattened into the catalog's shape."""
     from yangcheng.finance.models import SHIPPED, shipped_card
 
     cards = []
     for name in SHIPPED:
         c = shipped_card(name)
+        data = c.get("training_data") or {}
+        metrics = {
+            f"{split}.{key}": float(value)
+            for split, values in (c.get("metrics") or {}).items()
+            if isinstance(values, dict)
+            for key, value in values.items()
+            if isinstance(value, int | float) and key not in ("n", "positives")
+        }
+        limitations = c.get("limitations") or []
         cards.append(
             ModelCard(
                 name=name,
                 version=str(c.get("version", "1")),
                 task=str(c.get("task", "")),
-                description=str(c.get("description", "")),
-                licence=str(c.get("licence", "")),
-                training_data=str(c.get("training_data", "")),
-                metrics={
-                    k: float(v)
-                    for k, v in (c.get("metrics") or {}).items()
-                    if isinstance(v, int | float)
-                },
-                limitations=str(c.get("limitations", "")),
+                description=f"{(c.get('model') or {}).get('class', 'model')}, shipped",
+                licence=f"Apache-2.0; trained on data under: {data.get('licence', 'unknown')}",
+                training_data=" ".join(
+                    str(data.get(k, "")) for k in ("description", "source", "split") if data.get(k)
+                ),
+                metrics=metrics,
+                limitations=" ".join(limitations)
+                if isinstance(limitations, list)
+                else str(limitations),
                 artifact=f"yangcheng/finance/models/artifacts/{name}",
             )
         )

@@ -41,6 +41,7 @@ def create_app(
     """Build the platform. The database must already be migrated (`yangcheng db upgrade`)."""
     settings = settings or Settings()
     registry = registry if registry is not None else discover()
+    registry.configure(settings.home)
     db = Database(settings.resolved_database_url)
     executor = executor or make_executor(settings)
     platform = Platform(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -130,6 +131,7 @@ class Registry:
         self.models: dict[str, ModelCard] = {}
         self.datasets: dict[str, DatasetCard] = {}
         self.pages: dict[str, DocumentPage] = {}
+        self._configure_hooks: list[Callable[[Path], None]] = []
 
     def add_capability(self, capability: Capability) -> None:
         if capability.name in self.capabilities:
@@ -142,7 +144,25 @@ class Registry:
     def add_dataset(self, card: DatasetCard) -> None:
         self.datasets[f"{card.name}@{card.version}"] = card
 
+    def on_configure(self, hook: Callable[[Path], None]) -> None:
+        """Run ``hook(data_home)`` when a platform (or a job worker) configures this registry."""
+        self._configure_hooks.append(hook)
+
+    def configure(self, home: Path) -> None:
+        """Point the scenarios' own stores at the platform's data folder."""
+        for hook in self._configure_hooks:
+            hook(Path(home))
+
     def add_page(self, page: DocumentPage) -> None:
+        for cap in (
+            page.list_capability,
+            page.get_capability,
+            page.save_capability,
+            page.action_capability,
+            page.test_capability,
+        ):
+            if cap is not None and not cap.startswith(page.group + "."):
+                raise ValueError(f"page {page.slug}: capability {cap} is not in group {page.group}")
         if page.slug in self.pages:
             raise ValueError(f"console page {page.slug!r} registered twice")
         self.pages[page.slug] = page

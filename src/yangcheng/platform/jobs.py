@@ -15,6 +15,7 @@ import traceback
 import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -51,10 +52,21 @@ def _now() -> datetime:
 
 
 def run_job(
-    database_url: str, job_id: str, chunk_size: int, registry: Registry | None = None
+    database_url: str,
+    job_id: str,
+    chunk_size: int,
+    registry: Registry | None = None,
+    home: str | None = None,
 ) -> str:
-    """Worker entry point: run (or resume) one job to the end. Returns its final state."""
-    registry = registry or discover()
+    """Worker entry point: run (or resume) one job to the end. Returns its final state.
+
+    A worker in another process discovers the capabilities itself and points
+    them at the platform's data folder ``home``.
+    """
+    if registry is None:
+        registry = discover()
+        if home is not None:
+            registry.configure(Path(home))
     db = Database(database_url)
     try:
         return _run(db, registry, job_id, chunk_size)
@@ -225,6 +237,7 @@ class JobService:
             job_id,
             self.settings.job_chunk_size,
             registry,
+            str(self.settings.home),
             on_error=lambda exc: mark_failed(self.db, job_id, f"worker died: {exc!r}"),
         )
 
