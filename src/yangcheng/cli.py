@@ -358,6 +358,12 @@ def _json_arg(text: str) -> dict[str, Any]:
     return value
 
 
+def _figure(value: Any) -> str:
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.4f}"
+
+
 @app.command()
 def bench(
     scenario: Annotated[
@@ -378,7 +384,7 @@ def bench(
         raise typer.BadParameter(str(exc), param_hint="SCENARIO") from exc
     table = Table("metric", "value", title=f"{scenario} benchmark")
     for key, value in report["metrics"].items():
-        table.add_row(key, f"{value:,.2f}" if isinstance(value, float) else str(value))
+        table.add_row(key, _figure(value))
     console.print(table)
     console.print(f"written {report['path']}")
 
