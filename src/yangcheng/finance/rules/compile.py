@@ -4,7 +4,10 @@ Compilation is strict and slow (~0.3 ms); evaluation runs millions of times. So 
 compiled twice: once against the typed schema context, which rejects unknown fields and
 mismatched types with a position, and once against an untyped context that skips rule-engine's
 per-symbol type checks at run time. That is safe because every row is validated against the same
-schema before evaluation, and it roughly halves evaluation time.
+schema before evaluation, and it roughly halves evaluation time. The untyped rule's AST is then
+translated into plain Python closures (`_closures`), which answer a prepared row without walking
+the tree; whenever a closure meets a value or an error it does not handle, rule-engine evaluates the
+rule instead, so the answer (or the error) is always rule-engine's.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from rule_engine import errors as re_errors
 from rule_engine.types import coerce_value
 
 from ._checks import iter_nodes, strictness_problem, type_words
+from ._closures import translate
 from ._diagnose import diagnose
 from .schema import DECIMAL_CONTEXT, TransactionSchema
 
@@ -106,7 +110,7 @@ def prepare_row(
 class CompiledRule:
     """A checked rule, ready to evaluate; build it with `compile_rule`, which caches."""
 
-    __slots__ = ("_rule", "expression", "field_order", "fields", "schema")
+    __slots__ = ("_closure", "_rule", "expression", "field_order", "fields", "schema")
 
     def __init__(self, expression: str, schema: TransactionSchema) -> None:
         typed_context, fast_context = _contexts(schema)
@@ -137,6 +141,8 @@ class CompiledRule:
         )
         self.field_order: tuple[str, ...] = tuple(sorted(self.fields))
         self._rule = rule_engine.Rule(expression, fast_context)
+        #: the same rule as closures; None when it uses a construct they do not cover
+        self._closure = translate(self._rule.statement.expression, fast_context.decimal_context)
 
     def __repr__(self) -> str:
         return f"CompiledRule({self.expression!r})"
@@ -152,6 +158,12 @@ class CompiledRule:
 
     def matches_prepared(self, engine_row: Mapping[str, Any]) -> bool:
         """Evaluate on a row already through `prepare_row` (the hot path for rule sets)."""
+        closure = self._closure
+        if closure is not None:
+            try:
+                return closure(engine_row)
+            except Exception:  # rule-engine decides: its answer, or its error
+                pass
         try:
             return bool(self._rule.evaluate(engine_row))
         except re_errors.EngineError as error:
