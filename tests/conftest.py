@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from tests.browser import serve
 from yangcheng.config import Settings
 from yangcheng.platform import auth, create_app
 from yangcheng.platform.store import upgrade
@@ -105,32 +102,11 @@ def admin_headers(make_key: KeyMaker) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_key('*')}"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(app: FastAPI) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port; yields its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    else:
-        raise RuntimeError("test server did not start")
-    yield base
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serve(app) as base:
+        yield base
 
 
 def wait_for_job(

@@ -12,8 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,12 +23,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from tests.browser import chromium_page, serve
 from yangcheng.config import Settings
 from yangcheng.finance.service import register as register_finance
 from yangcheng.platform import Capability, DatasetCard, ModelCard, Registry, create_app, metering
@@ -39,7 +37,6 @@ from yangcheng.platform.store import BenchmarkRun, Job, UsageEvent, upgrade
 from yangcheng.platform.web import charts, forms
 from yangcheng.platform.web.session import safe_next
 
-CHROMIUM = Path("/usr/bin/chromium")
 DOCS = "finance.identity.documents"
 ECHO = "education.echo"
 FINISHED = ("succeeded", "failed", "cancelled")
@@ -735,74 +732,22 @@ def test_chart_steps_are_round_and_errors_stack_on_top() -> None:
 # --- in a real browser ---------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(seeded_db: tuple[Path, Keys], tmp_path: Path) -> Iterator[tuple[str, Keys]]:
     """The console served by uvicorn on a free loopback port."""
     app = _app_on_copy(seeded_db, tmp_path, job_chunk_size=10)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("console test server did not start")
-        time.sleep(0.05)
-    try:
+    with serve(app) as base:
         yield base, seeded_db[1]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.mark.browser
 def test_console_in_chromium(served: tuple[str, Keys], tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, keys = served
     shots = Path(os.environ.get("YC_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
-    pw = sync_playwright().start()
-    browser = pw.chromium.launch(
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-        ],
-    )
-    problems: list[str] = []
-    try:
-        page = browser.new_page(viewport={"width": 1280, "height": 860})
-        page.set_default_timeout(20_000)
-        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-        page.on(
-            "console",
-            lambda msg: (
-                problems.append(f"console {msg.type}: {msg.text}")
-                if msg.type == "error" and "Failed to load resource" not in msg.text
-                else None
-            ),
-        )
+    with chromium_page((1280, 860), 20_000) as (page, problems):
 
         def shot(name: str) -> None:
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
@@ -881,7 +826,4 @@ def test_console_in_chromium(served: tuple[str, Keys], tmp_path: Path) -> None:
 
         page.click("text=Sign out")
         expect(page).to_have_url(re.compile(r"/console/login"))
-    finally:
-        browser.close()
-        pw.stop()
     assert problems == []

@@ -11,8 +11,6 @@ import html
 import os
 import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +18,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
+from tests.browser import chromium_page, serve
 from yangcheng.config import Settings
 from yangcheng.finance.service import register as register_finance
 from yangcheng.platform import Capability, DocumentPage, Registry, create_app
@@ -35,7 +33,6 @@ from yangcheng.platform.catalog import Caller, InvalidInput
 from yangcheng.platform.store import UsageEvent, upgrade
 from yangcheng.platform.web import documents
 
-CHROMIUM = Path("/usr/bin/chromium")
 FLOWS = "/console/pages/finance-flows"
 CARD = f"{FLOWS}/card_payment"
 DEV = "dev@bank.example.cn"
@@ -591,78 +588,24 @@ def test_report_sorts_rules_and_formats_rates() -> None:
 # --- in a real browser ------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(
     seeded_db: tuple[Path, Keys], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[str, Keys]]:
     monkeypatch.setenv("YANGCHENG_HOME", str(tmp_path))
     app = _app_on_copy(seeded_db, tmp_path)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("console test server did not start")
-        time.sleep(0.05)
-    try:
+    with serve(app) as base:
         yield base, seeded_db[1]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.mark.browser
 def test_flows_workspace_in_chromium(served: tuple[str, Keys], tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, keys = served
     shots = Path(os.environ.get("YC_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
-    pw = sync_playwright().start()
-    browser = pw.chromium.launch(
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-        ],
-    )
-    problems: list[str] = []
-    try:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(30_000)
-        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-        page.on(
-            "console",
-            lambda msg: (
-                problems.append(f"console {msg.type}: {msg.text}")
-                if msg.type == "error" and "Failed to load resource" not in msg.text
-                else None
-            ),
-        )
+    with chromium_page((1280, 900), 30_000) as (page, problems):
         # Activate and roll back ask for confirmation.
         page.on("dialog", lambda dialog: dialog.accept())
 
@@ -743,7 +686,4 @@ def test_flows_workspace_in_chromium(served: tuple[str, Keys], tmp_path: Path) -
         page.set_viewport_size({"width": 420, "height": 860})
         page.goto(f"{base}{CARD}")
         shot("09-narrow")
-    finally:
-        browser.close()
-        pw.stop()
     assert problems == []
