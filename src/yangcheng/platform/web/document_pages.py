@@ -9,6 +9,7 @@ capability, and the capability's own errors shown as the API would report them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -387,23 +388,39 @@ def _action(
         return Outcome(exc.status, ctx)
 
 
-@router.post("/{slug}/{name}/action")
-async def run_action(request: Request, slug: str, name: str) -> Response:
+async def _post(
+    request: Request,
+    slug: str,
+    name: str,
+    work: Callable[[Request, Viewer, DocumentPage, str, dict[str, str]], Outcome],
+    refused_target: str,
+    fragment: str,
+    oob: bool = False,
+) -> Response:
+    """The shared shape of a workspace form post: run `work`, then answer page or fragment."""
     viewer = await run_in_threadpool(current_viewer, request)
     page = _page_or_none(request, slug)
     if page is None:
         return _not_found(request, viewer, "page", f"/console/pages/{slug}", "/console")
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
-    out = await run_in_threadpool(_action, request, viewer, page, name, form)
+    out = await run_in_threadpool(work, request, viewer, page, name, form)
     if out.missing is not None:
         return _not_found(request, viewer, out.missing.what, out.missing.name, page_url(page))
     if not is_htmx(request):
         return render(request, "doc_page.html", out.ctx, status_code=out.status)
     if out.ctx["ws"] is None:
-        return _refused(request, out, "#action-errors")
-    out.ctx["oob"] = True
-    return render(request, "_doc_versions.html", out.ctx, status_code=out.status)
+        return _refused(request, out, refused_target)
+    if oob:
+        out.ctx["oob"] = True
+    return render(request, fragment, out.ctx, status_code=out.status)
+
+
+@router.post("/{slug}/{name}/action")
+async def run_action(request: Request, slug: str, name: str) -> Response:
+    return await _post(
+        request, slug, name, _action, "#action-errors", "_doc_versions.html", oob=True
+    )
 
 
 # --- test a version ----------------------------------------------------------------------
@@ -450,17 +467,4 @@ def _test(
 
 @router.post("/{slug}/{name}/test")
 async def run_test(request: Request, slug: str, name: str) -> Response:
-    viewer = await run_in_threadpool(current_viewer, request)
-    page = _page_or_none(request, slug)
-    if page is None:
-        return _not_found(request, viewer, "page", f"/console/pages/{slug}", "/console")
-    raw = await request.form()
-    form = {k: v for k, v in raw.items() if isinstance(v, str)}
-    out = await run_in_threadpool(_test, request, viewer, page, name, form)
-    if out.missing is not None:
-        return _not_found(request, viewer, out.missing.what, out.missing.name, page_url(page))
-    if not is_htmx(request):
-        return render(request, "doc_page.html", out.ctx, status_code=out.status)
-    if out.ctx["ws"] is None:
-        return _refused(request, out, "#test-result")
-    return render(request, "_doc_report.html", out.ctx, status_code=out.status)
+    return await _post(request, slug, name, _test, "#test-result", "_doc_report.html")
