@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from yangcheng.config import Settings
 from yangcheng.platform.auth import Authenticator
@@ -23,3 +24,5 @@ class Platform:
     authenticator: Authenticator = field(default_factory=Authenticator)
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     quotas: QuotaTracker = field(default_factory=QuotaTracker)
+    # JSON schemas of the (immutable) registry, built once: generating them is ~ms per call.
+    schema_cache: dict[str, Any] = field(default_factory=dict)

@@ -59,10 +59,17 @@ def latest_benchmarks(platform: Platform) -> list[BenchmarkInfo]:
         return out
 
 
+def cached_info(platform: Platform, cap: Capability) -> CapabilityInfo:
+    info: CapabilityInfo | None = platform.schema_cache.get(cap.name)
+    if info is None:
+        info = platform.schema_cache[cap.name] = capability_info(cap)
+    return info
+
+
 def build_catalog(platform: Platform) -> Catalog:
     registry: Registry = platform.registry
     return Catalog(
-        capabilities=[capability_info(c) for c in registry.capabilities.values()],
+        capabilities=[cached_info(platform, c) for c in registry.capabilities.values()],
         models=[ModelInfo(**asdict(m)) for m in registry.models.values()],
         datasets=[DatasetInfo(**asdict(d)) for d in registry.datasets.values()],
         benchmarks=latest_benchmarks(platform),
@@ -83,4 +90,4 @@ def get_capability(name: str, platform: PlatformDep) -> CapabilityInfo:
     cap = platform.registry.capabilities.get(name)
     if cap is None:
         raise HTTPException(404, f"no capability named {name!r}")
-    return capability_info(cap)
+    return cached_info(platform, cap)
