@@ -89,3 +89,38 @@ def test_a_job_result_is_written_once_and_a_failed_transaction_leaves_nothing(
         assert [r.output for r in rows] == [{"a": 1}]
         assert job.created_at <= datetime.now(UTC)
     db.dispose()
+
+
+def test_daily_usage_groups_by_utc_day_in_the_database(database_url: str) -> None:
+    from yangcheng.platform.metering import daily_usage
+    from yangcheng.platform.store import UsageEvent
+
+    upgrade(database_url)
+    db = Database(database_url)
+    now = datetime.now(UTC)
+    today = now.replace(hour=0, minute=30, second=0, microsecond=0)
+    yesterday_late = today - timedelta(hours=1)  # 23:30 UTC the day before
+    shanghai = timezone(timedelta(hours=8))
+    with db.session() as s:
+        for at, status, latency in [
+            (today, 200, 10.0),
+            (today.astimezone(shanghai), 500, 30.0),  # same instant, other zone
+            (yesterday_late, 200, 5.0),
+            (now - timedelta(days=40), 200, 1.0),  # outside the window
+        ]:
+            s.add(
+                UsageEvent(
+                    method="GET",
+                    path="/v1/x",
+                    status_code=status,
+                    latency_ms=latency,
+                    created_at=at,
+                )
+            )
+    with db.session() as s:
+        days = daily_usage(s, days=7)
+    db.dispose()
+    assert len(days) == 7 and days[-1].day == now.date()
+    assert (days[-1].calls, days[-1].errors, days[-1].mean_latency_ms) == (2, 1, 20.0)
+    assert (days[-2].calls, days[-2].errors) == (1, 0)
+    assert sum(d.calls for d in days) == 3

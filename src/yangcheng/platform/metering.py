@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from yangcheng.platform.store.models import Developer, Job, Organisation, UsageEvent
@@ -154,25 +154,33 @@ def daily_usage(
     today = datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
     start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
-    query = select(UsageEvent.created_at, UsageEvent.status_code, UsageEvent.latency_ms).where(
-        UsageEvent.created_at >= start
+    # Grouped in the database: a month of a busy platform is millions of events.
+    # The UTC day: SQLite stores UTC text; PostgreSQL converts from its session zone.
+    if session.get_bind().dialect.name == "postgresql":
+        day_expr = func.date(func.timezone("UTC", UsageEvent.created_at))
+    else:
+        day_expr = func.date(UsageEvent.created_at)
+    query = (
+        select(
+            day_expr,
+            func.count(UsageEvent.id),
+            func.sum(case((UsageEvent.status_code >= 400, 1), else_=0)),
+            func.avg(UsageEvent.latency_ms),
+        )
+        .where(UsageEvent.created_at >= start)
+        .group_by(day_expr)
     )
     if developer_id is not None:
         query = query.where(UsageEvent.developer_id == developer_id)
-    calls: dict[date, list[float]] = defaultdict(list)
-    errors: dict[date, int] = defaultdict(int)
-    for created_at, status, latency in session.execute(query):
-        day = created_at.astimezone(UTC).date()
-        calls[day].append(latency)
-        if status >= 400:
-            errors[day] += 1
+    per_day: dict[date, tuple[int, int, float]] = {}
+    for day, calls, errors, mean in session.execute(query):
+        key = day if isinstance(day, date) else date.fromisoformat(str(day))
+        per_day[key] = (int(calls), int(errors or 0), float(mean or 0.0))
     out = []
     for i in range(days):
         day = first + timedelta(days=i)
-        lat = calls.get(day, [])
-        out.append(
-            DailyUsage(day, len(lat), errors.get(day, 0), sum(lat) / len(lat) if lat else 0.0)
-        )
+        calls, errors, mean = per_day.get(day, (0, 0, 0.0))
+        out.append(DailyUsage(day, calls, errors, mean))
     return out
 
 
