@@ -1,4 +1,4 @@
-"""Identity checks: document numbers now; face, liveness and voice to follow."""
+"""Identity checks: document numbers and document-photo quality; liveness and voice to follow."""
 
 from yangcheng.finance.identity.documents import (
     CheckResult,
@@ -7,5 +7,16 @@ from yangcheng.finance.identity.documents import (
     check_resident_id,
     check_uscc,
 )
+from yangcheng.finance.identity.photo import FaceBox, PhotoQuality, assess_photo, decode_image
 
-__all__ = ["CheckResult", "check_bank_card", "check_mobile", "check_resident_id", "check_uscc"]
+__all__ = [
+    "CheckResult",
+    "FaceBox",
+    "PhotoQuality",
+    "assess_photo",
+    "check_bank_card",
+    "check_mobile",
+    "check_resident_id",
+    "check_uscc",
+    "decode_image",
+]
