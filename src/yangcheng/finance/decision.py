@@ -12,7 +12,6 @@ score decides between the thresholds, and a review anywhere asks a person.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -494,11 +493,3 @@ class Flow:
             if isinstance(step, _RulesStep) and step.id == fired.step:
                 return step.ruleset_tags.get(fired.rule_id, ())
         return ()
-
-
-def timed_decide(
-    flow: Flow, transaction: Mapping[str, Any], resources: Resources
-) -> tuple[Decision, float]:
-    start = time.perf_counter()
-    decision = flow.decide(transaction, resources)
-    return decision, (time.perf_counter() - start) * 1000.0
