@@ -90,16 +90,22 @@ def _page_context(
     }
 
 
-@router.get("/capabilities/{name}")
-def capability_page(
-    request: Request, name: str, viewer: ViewerDep, example: int | None = None
+def _capability_view(
+    request: Request, viewer: Viewer, name: str, example: int | None, template: str
 ) -> Response:
     cap = _capability_or_404(request, viewer, name)
     if isinstance(cap, Response):
         return cap
     ctx = _page_context(request, viewer, cap, {})
     ctx["values"] = _example(cap, ctx["spec"], example)
-    return render(request, "capability.html", ctx)
+    return render(request, template, ctx)
+
+
+@router.get("/capabilities/{name}")
+def capability_page(
+    request: Request, name: str, viewer: ViewerDep, example: int | None = None
+) -> Response:
+    return _capability_view(request, viewer, name, example, "capability.html")
 
 
 @router.get("/capabilities/{name}/form")
@@ -107,12 +113,7 @@ def capability_form(
     request: Request, name: str, viewer: ViewerDep, example: int | None = None
 ) -> Response:
     """The try-it form alone, filled with an example, for HTMX to swap in place."""
-    cap = _capability_or_404(request, viewer, name)
-    if isinstance(cap, Response):
-        return cap
-    ctx = _page_context(request, viewer, cap, {})
-    ctx["values"] = _example(cap, ctx["spec"], example)
-    return render(request, "_try_form.html", ctx)
+    return _capability_view(request, viewer, name, example, "_try_form.html")
 
 
 def run_capability(

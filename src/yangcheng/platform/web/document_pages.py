@@ -327,23 +327,7 @@ def _save(
 
 @router.post("/{slug}/{name}/save")
 async def save_draft(request: Request, slug: str, name: str) -> Response:
-    viewer = await run_in_threadpool(current_viewer, request)
-    page = _page_or_none(request, slug)
-    if page is None:
-        return _not_found(request, viewer, "page", f"/console/pages/{slug}", "/console")
-    raw = await request.form()
-    form = {k: v for k, v in raw.items() if isinstance(v, str)}
-    out = await run_in_threadpool(_save, request, viewer, page, name, form)
-    if out.missing is not None:
-        return _not_found(request, viewer, out.missing.what, out.missing.name, page_url(page))
-    if not is_htmx(request):
-        if out.redirect:
-            return RedirectResponse(out.redirect, status_code=303)
-        return render(request, "doc_page.html", out.ctx, status_code=out.status)
-    if out.ctx["ws"] is None:
-        return _refused(request, out, "#editor-errors")
-    headers = {"HX-Push-Url": out.redirect} if out.redirect else None
-    return render(request, "_doc_workspace.html", out.ctx, status_code=out.status, headers=headers)
+    return await _post(request, slug, name, _save, "#editor-errors", "_doc_workspace.html")
 
 
 # --- life-cycle actions ------------------------------------------------------------------
@@ -408,12 +392,15 @@ async def _post(
     if out.missing is not None:
         return _not_found(request, viewer, out.missing.what, out.missing.name, page_url(page))
     if not is_htmx(request):
+        if out.redirect:
+            return RedirectResponse(out.redirect, status_code=303)
         return render(request, "doc_page.html", out.ctx, status_code=out.status)
     if out.ctx["ws"] is None:
         return _refused(request, out, refused_target)
     if oob:
         out.ctx["oob"] = True
-    return render(request, fragment, out.ctx, status_code=out.status)
+    headers = {"HX-Push-Url": out.redirect} if out.redirect else None
+    return render(request, fragment, out.ctx, status_code=out.status, headers=headers)
 
 
 @router.post("/{slug}/{name}/action")
