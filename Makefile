@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint bench browser postgres clean
+.PHONY: run test lint bench browser media postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP)
 
 ## make run: install, migrate, and serve on http://127.0.0.1:8000 with demo data
-run: $(STAMP)
+run: $(STAMP) media
 	$(BIN)/yangcheng db upgrade
 	$(BIN)/yangcheng serve --demo
 
@@ -33,8 +33,15 @@ browser:
 
 ## make test: install with test extras and run the suite (PostgreSQL tests run when
 ## YANGCHENG_TEST_POSTGRES_URL points at a live server; `make postgres` starts one)
-test: $(TEST_STAMP) browser
+test: $(TEST_STAMP) browser media
 	$(BIN)/pytest
+
+## Debian's ffmpeg (decodes recordings) and espeak-ng (speaks the synthetic test recordings)
+media:
+	@{ command -v ffmpeg && command -v espeak-ng; } >/dev/null 2>&1 || { \
+	  echo "installing Debian's ffmpeg and espeak-ng"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg espeak-ng >/dev/null; } \
+	  || echo "could not install ffmpeg/espeak-ng (not root?): recording checks and their tests need them"; }
 
 postgres:
 	@scripts/start-postgres.sh
