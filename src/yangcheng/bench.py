@@ -271,10 +271,18 @@ def bench_finance_models(quick: bool) -> Metrics:
     return flat_metrics(quick)
 
 
+def bench_identity(quick: bool) -> Metrics:
+    """Per-check latency of the identity checks and QC seconds per minute of recording."""
+    from yangcheng.finance.recording.benchmark import flat_metrics
+
+    return flat_metrics(quick)
+
+
 BENCHMARKS: dict[str, Callable[[bool], Metrics]] = {
     "platform": bench_platform,
     "finance": bench_finance,
     "finance-models": bench_finance_models,
+    "identity": bench_identity,
 }
 
 

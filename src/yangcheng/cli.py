@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from yangcheng.cli_recording import recording_app
 from yangcheng.config import Settings
 
 app = typer.Typer(help="Yangcheng open AI platform.", no_args_is_help=True)
@@ -270,6 +271,7 @@ finance_audit_app = typer.Typer(help="The hash-chained decision log.", no_args_i
 finance_flows_app = typer.Typer(help="Decision flow releases.", no_args_is_help=True)
 finance_app.add_typer(finance_audit_app, name="audit")
 finance_app.add_typer(finance_flows_app, name="flows")
+finance_app.add_typer(recording_app, name="recording")
 
 
 @finance_audit_app.command("verify")

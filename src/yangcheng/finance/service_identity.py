@@ -7,6 +7,7 @@ import binascii
 from datetime import date
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from yangcheng.finance.identity import (
@@ -173,30 +174,36 @@ class PhotoCheckResponse(BaseModel):
     failures: list[str]
 
 
-def _image_bytes(text: str) -> bytes:
+def decode_base64_field(text: str, field: str, max_bytes: int) -> bytes:
+    """Bytes of a base64 request field (a data: URL prefix is accepted), or InvalidInput."""
     if text.startswith("data:") and "," in text:
         text = text.split(",", 1)[1]
     text = "".join(text.split())
     if not text:
-        raise InvalidInput("image_base64", "empty")
+        raise InvalidInput(field, "empty")
     try:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidInput("image_base64", f"not valid base64 ({exc})") from None
+        raise InvalidInput(field, f"not valid base64 ({exc})") from None
     if not data:
-        raise InvalidInput("image_base64", "empty")
-    if len(data) > MAX_IMAGE_BYTES:
-        raise InvalidInput("image_base64", f"image is over {MAX_IMAGE_BYTES // 2**20} MiB")
+        raise InvalidInput(field, "empty")
+    if len(data) > max_bytes:
+        raise InvalidInput(field, f"over {max_bytes // 2**20} MiB")
     return data
 
 
-def check_photo(req: PhotoCheckRequest) -> PhotoCheckResponse:
+def decode_image_field(text: str, field: str) -> np.ndarray:
+    """An RGB image from a base64 request field, or InvalidInput naming the field."""
     try:
-        image = decode_image(_image_bytes(req.image_base64))
+        return decode_image(decode_base64_field(text, field, MAX_IMAGE_BYTES))
+    except InvalidInput:
+        raise
     except ValueError as exc:
-        if isinstance(exc, InvalidInput):
-            raise
-        raise InvalidInput("image_base64", str(exc)) from None
+        raise InvalidInput(field, str(exc)) from None
+
+
+def check_photo(req: PhotoCheckRequest) -> PhotoCheckResponse:
+    image = decode_image_field(req.image_base64, "image_base64")
     thresholds = req.model_dump(exclude={"image_base64"}, exclude_none=True)
     if thresholds.get("min_brightness", 40.0) > thresholds.get("max_brightness", 220.0):
         raise InvalidInput("min_brightness", "must not exceed max_brightness")

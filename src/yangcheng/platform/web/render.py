@@ -11,6 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from yangcheng.platform.web.timeline import timeline_chart
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -67,6 +69,7 @@ def _environment() -> Environment:
     env.filters["pretty_json"] = pretty_json
     env.filters["compact_json"] = compact_json
     env.filters["number"] = number
+    env.filters["timeline_chart"] = timeline_chart
     return env
 
 

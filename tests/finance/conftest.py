@@ -1,0 +1,26 @@
+"""Synthetic recordings, built once per test session and shared by the recording tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from yangcheng.finance.recording.synthetic import SCENARIOS, build_recording
+
+Recordings = Callable[[str], Path]
+
+
+@pytest.fixture(scope="session")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Recordings:
+    """recording("good") -> path of that scenario's MP4, built on first use."""
+    folder = tmp_path_factory.mktemp("recordings")
+    built: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in built:
+            built[name] = build_recording(SCENARIOS[name], folder / f"{name}.mp4")
+        return built[name]
+
+    return get
