@@ -20,15 +20,9 @@ from yangcheng.finance.identity.sample_speech import (
     DISCLOSURE_SCRIPT_EN,
     speak,
 )
-from yangcheng.finance.identity.speech import (
-    PocketSphinxRecognizer,
-    TranscriptError,
-    TranscriptRecognizer,
-    Word,
-    find_phrase,
-    script_coverage,
-    tokens,
-)
+from yangcheng.finance.identity.speech import Word, find_phrase, script_coverage, tokens
+from yangcheng.finance.identity.speech_pocketsphinx import PocketSphinxRecognizer
+from yangcheng.finance.identity.transcript import TranscriptError, TranscriptRecognizer
 from yangcheng.finance.identity.voice import SAMPLE_RATE_HZ
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")

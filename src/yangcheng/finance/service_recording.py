@@ -17,11 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from yangcheng.cards import ModelCard
 from yangcheng.finance.identity.face import NoFaceFound
 from yangcheng.finance.identity.sample_speech import CONSENT_PHRASES_EN, DISCLOSURE_SCRIPT_EN
-from yangcheng.finance.identity.speech import (
-    PocketSphinxRecognizer,
-    Recognizer,
-    TranscriptRecognizer,
-)
+from yangcheng.finance.identity.speech import Recognizer
+from yangcheng.finance.identity.speech_pocketsphinx import PocketSphinxRecognizer
+from yangcheng.finance.identity.transcript import TranscriptRecognizer
 from yangcheng.finance.recording.checklist import (
     Checklist,
     ChecklistError,

@@ -11,7 +11,7 @@ from yangcheng.finance.identity.face import FaceAnalyzer
 from yangcheng.finance.identity.sample_faces import customer_portrait
 from yangcheng.finance.identity.sample_speech import CONSENT_PHRASES_EN, DISCLOSURE_SCRIPT_EN
 from yangcheng.finance.identity.speaker import VoiceEncoder
-from yangcheng.finance.identity.speech import PocketSphinxRecognizer
+from yangcheng.finance.identity.speech_pocketsphinx import PocketSphinxRecognizer
 from yangcheng.finance.recording import (
     InspectionConfig,
     MediaError,

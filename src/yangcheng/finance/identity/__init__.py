@@ -34,14 +34,14 @@ from yangcheng.finance.identity.speaker import (
     verify,
 )
 from yangcheng.finance.identity.speech import (
-    PocketSphinxRecognizer,
     Recognizer,
     ScriptCoverage,
-    TranscriptRecognizer,
     Word,
     find_phrase,
     script_coverage,
 )
+from yangcheng.finance.identity.speech_pocketsphinx import PocketSphinxRecognizer
+from yangcheng.finance.identity.transcript import TranscriptError, TranscriptRecognizer
 from yangcheng.finance.identity.voice import (
     AudioError,
     AudioQuality,
@@ -74,6 +74,7 @@ __all__ = [
     "Segment",
     "SpeakerTurn",
     "SpoofDetector",
+    "TranscriptError",
     "TranscriptRecognizer",
     "VoiceEncoder",
     "Word",

@@ -60,6 +60,7 @@ __all__ = [
     "eye_aspect_ratio",
     "head_yaw_deg",
     "observe",
+    "observe_face",
 ]
 
 CHALLENGES = ("blink", "turn_left", "turn_right")
@@ -168,12 +169,24 @@ def observe(analyzer: FaceAnalyzer, image_rgb: np.ndarray, t_s: float) -> FrameO
     """Count the faces in a frame and measure EAR and yaw of the largest."""
     image = as_rgb_image(image_rgb)
     faces = analyzer.detect(image)
-    if not faces:
+    return observe_face(analyzer, image, faces[0] if faces else None, len(faces), t_s)
+
+
+def observe_face(
+    analyzer: FaceAnalyzer, image_rgb: np.ndarray, face: Face | None, faces: int, t_s: float
+) -> FrameObservation:
+    """EAR and yaw of a face found already (by a tracker, say), in full-frame coordinates.
+
+    Landmarks are taken on the full frame because the yaw estimate's camera model assumes
+    the full frame's width as the focal length.
+    """
+    if face is None:
         return FrameObservation(t_s=t_s, faces=0, ear=None, yaw_deg=None)
-    landmarks = analyzer.landmarks68(image, faces[0])
+    image = as_rgb_image(image_rgb)
+    landmarks = analyzer.landmarks68(image, face)
     return FrameObservation(
         t_s=t_s,
-        faces=len(faces),
+        faces=faces,
         ear=eye_aspect_ratio(landmarks),
         yaw_deg=head_yaw_deg(landmarks, (image.shape[1], image.shape[0])),
     )

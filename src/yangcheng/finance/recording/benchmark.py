@@ -22,7 +22,7 @@ from yangcheng.finance.identity.photo import assess_photo
 from yangcheng.finance.identity.sample_faces import compose_frame, customer_portrait
 from yangcheng.finance.identity.sample_speech import DISCLOSURE_SCRIPT_EN, speak
 from yangcheng.finance.identity.speaker import VoiceEncoder
-from yangcheng.finance.identity.speech import PocketSphinxRecognizer
+from yangcheng.finance.identity.speech_pocketsphinx import PocketSphinxRecognizer
 from yangcheng.finance.identity.voice import SAMPLE_RATE_HZ, assess_audio
 from yangcheng.finance.recording.checklist import default_checklist
 from yangcheng.finance.recording.inspect import InspectionConfig, inspect_recording
