@@ -1,12 +1,15 @@
-"""Synthetic recordings, built once per test session and shared by the recording tests."""
+"""Shared finance fixtures: the face analyzer, the portrait, and synthetic recordings."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from yangcheng.finance.identity.face import FaceAnalyzer
+from yangcheng.finance.identity.sample_faces import customer_portrait
 from yangcheng.finance.recording.synthetic import SCENARIOS, build_recording
 
 Recordings = Callable[[str], Path]
@@ -24,3 +27,14 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Recordings:
         return built[name]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> FaceAnalyzer:
+    return FaceAnalyzer()
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    """NASA's public-domain portrait of Eileen Collins (scikit-image), the customer."""
+    return customer_portrait()

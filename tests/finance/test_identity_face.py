@@ -26,16 +26,6 @@ from yangcheng.finance.identity.sample_faces import (
 
 
 @pytest.fixture(scope="module")
-def analyzer() -> FaceAnalyzer:
-    return FaceAnalyzer()
-
-
-@pytest.fixture(scope="module")
-def astronaut() -> np.ndarray:
-    return customer_portrait()
-
-
-@pytest.fixture(scope="module")
 def reference(analyzer: FaceAnalyzer, astronaut: np.ndarray) -> np.ndarray:
     """The customer's on-file descriptor, from the original portrait."""
     return analyzer.embed_largest(astronaut, "reference photo")

@@ -48,11 +48,6 @@ SCRIPT = [
 
 
 @pytest.fixture(scope="module")
-def analyzer() -> FaceAnalyzer:
-    return FaceAnalyzer()
-
-
-@pytest.fixture(scope="module")
 def observations(analyzer: FaceAnalyzer) -> list[FrameObservation]:
     astronaut = customer_portrait()
     return [

@@ -14,16 +14,6 @@ from yangcheng.finance.identity.sample_faces import (
 )
 
 
-@pytest.fixture(scope="module")
-def analyzer() -> FaceAnalyzer:
-    return FaceAnalyzer()
-
-
-@pytest.fixture(scope="module")
-def astronaut() -> np.ndarray:
-    return customer_portrait()
-
-
 def test_the_portraits_are_the_public_domain_images() -> None:
     astronaut, hopper = customer_portrait(), other_portrait()
     assert astronaut.shape == (512, 512, 3) and astronaut.dtype == np.uint8

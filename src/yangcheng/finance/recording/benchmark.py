@@ -20,7 +20,11 @@ from yangcheng.finance.identity.face import FaceAnalyzer
 from yangcheng.finance.identity.liveness import observe
 from yangcheng.finance.identity.photo import assess_photo
 from yangcheng.finance.identity.sample_faces import compose_frame, customer_portrait
-from yangcheng.finance.identity.sample_speech import DISCLOSURE_SCRIPT_EN, speak
+from yangcheng.finance.identity.sample_speech import (
+    CONSENT_PHRASES_EN,
+    DISCLOSURE_SCRIPT_EN,
+    speak,
+)
 from yangcheng.finance.identity.speaker import VoiceEncoder
 from yangcheng.finance.identity.speech_pocketsphinx import PocketSphinxRecognizer
 from yangcheng.finance.identity.voice import SAMPLE_RATE_HZ, assess_audio
@@ -41,9 +45,9 @@ def _median_ms(fn: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
-def flat_metrics(quick: bool) -> dict[str, float]:
+def flat_metrics(quick: bool) -> dict[str, Any]:
     repeat = 5 if quick else 20
-    metrics: dict[str, float] = {}
+    metrics: dict[str, Any] = {}
     analyzer = FaceAnalyzer()
     portrait = customer_portrait()
     frame = compose_frame([portrait], seed=0)
@@ -61,8 +65,8 @@ def flat_metrics(quick: bool) -> dict[str, float]:
     metrics["speech_sample_s"] = seconds
     metrics["audio_quality_ms_per_min"] = _median_ms(lambda: assess_audio(speech), 3) * 60 / seconds
     with tempfile.TemporaryDirectory(prefix="yc-bench-id-") as tmp:
-        encoder = VoiceEncoder(cache_dir=Path(tmp) / "models")
         t0 = time.perf_counter()
+        encoder = VoiceEncoder(cache_dir=Path(tmp) / "models")  # exports to ONNX: torch loads
         encoder.embed(speech)
         metrics["voice_encoder_first_use_s"] = time.perf_counter() - t0
         metrics["voice_embed_ms_per_s"] = _median_ms(lambda: encoder.embed(speech), 3) / seconds
@@ -76,13 +80,13 @@ def flat_metrics(quick: bool) -> dict[str, float]:
         checklist = default_checklist()
         names = ["good"] if quick else list(SCENARIOS)
         correct = 0
+        mistakes: dict[str, list[str]] = {}
         qc_s_per_min: list[float] = []
         for name in names:
             spec = SCENARIOS[name]
             path = build_recording(spec, Path(tmp) / f"{name}.mp4")
             config = InspectionConfig(
-                script=DISCLOSURE_SCRIPT_EN,
-                consent_phrases=("i agree", "i understand and agree", "yes i confirm"),
+                script=DISCLOSURE_SCRIPT_EN, consent_phrases=CONSENT_PHRASES_EN
             )
             t0 = time.perf_counter()
             report = inspect_recording(
@@ -97,9 +101,13 @@ def flat_metrics(quick: bool) -> dict[str, float]:
             elapsed = time.perf_counter() - t0
             qc_s_per_min.append(elapsed / report.metrics["duration_s"] * 60)
             failed = {r.id for r in report.rules if not r.passed}
+            if failed != spec.expect_failed:
+                mistakes[name] = sorted(failed ^ spec.expect_failed)
             correct += failed == spec.expect_failed
             metrics[f"scenario_{name}_ok"] = float(failed == spec.expect_failed)
         metrics["qc_s_per_video_min"] = statistics.median(qc_s_per_min)
         metrics["scenarios_correct"] = float(correct)
         metrics["scenarios"] = float(len(names))
+        if mistakes:  # rule ids wrongly failed or wrongly passed, per scenario
+            metrics["scenario_mismatches"] = mistakes
     return metrics
