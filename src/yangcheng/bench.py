@@ -278,11 +278,19 @@ def bench_identity(quick: bool) -> Metrics:
     return flat_metrics(quick)
 
 
+def bench_security_data(quick: bool) -> Metrics:
+    """Simulated X-ray bags per hour per core (target 10,000 at 512x512) and their contents."""
+    from yangcheng.security.benchmark import flat_metrics
+
+    return flat_metrics(quick)
+
+
 BENCHMARKS: dict[str, Callable[[bool], Metrics]] = {
     "platform": bench_platform,
     "finance": bench_finance,
     "finance-models": bench_finance_models,
     "identity": bench_identity,
+    "security-data": bench_security_data,
 }
 
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from yangcheng.cli_recording import recording_app
+from yangcheng.cli_security import security_app
 from yangcheng.config import Settings
 
 app = typer.Typer(help="Yangcheng open AI platform.", no_args_is_help=True)
@@ -20,7 +21,6 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Data-service tasks in the local database.", no_args_is_help=True)
 finance_app = typer.Typer(help="Finance: risk decisions and identity checks.", no_args_is_help=True)
-security_app = typer.Typer(help="Security: X-ray prohibited-item detection (to come).")
 education_app = typer.Typer(help="Education: knowledge tracing and tutoring (to come).")
 radiotherapy_app = typer.Typer(help="Radiotherapy: planning and robot control (to come).")
 for sub, name in [

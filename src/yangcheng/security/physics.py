@@ -104,10 +104,16 @@ class DualEnergyImage:
 def _channel_transmission(
     thickness_cm: np.ndarray, materials: list[Material], channel: Channel
 ) -> np.ndarray:
+    """sum_E w(E) exp(-sum_k mu_k(E) t_k), in float32: the exponential over every pixel and
+    energy bin is most of a simulated image's cost, and float32 halves it."""
     e = channel.energy_kev
-    mu = np.stack([m.mu_per_cm(e) for m in materials])  # (K, E)
-    line_integral = np.tensordot(thickness_cm, mu, axes=([-1], [0]))  # (..., E)
-    return np.exp(-line_integral) @ channel.weights
+    mu = np.stack([m.mu_per_cm(e) for m in materials]).astype(np.float32)  # (K, E)
+    flat = np.asarray(thickness_cm, dtype=np.float32).reshape(-1, len(materials))
+    line_integral = flat @ mu  # (pixels, E)
+    np.negative(line_integral, out=line_integral)
+    np.exp(line_integral, out=line_integral)
+    signal = line_integral @ channel.weights.astype(np.float32)
+    return signal.astype(float).reshape(np.shape(thickness_cm)[:-1])
 
 
 def transmit(

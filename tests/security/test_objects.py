@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from yangcheng.security.materials import MATERIALS
+from yangcheng.security.objects import CLASSES, PROHIBITED, ObjectClass, make_sprite
+from yangcheng.security.physics import estimate_z_eff, transmit
+
+
+def test_at_least_twenty_prohibited_classes_with_distinct_names_and_ids() -> None:
+    assert len(PROHIBITED) >= 20
+    assert len({c.name for c in CLASSES}) == len(CLASSES)
+    assert [c.id for c in CLASSES] == list(range(1, len(CLASSES) + 1))
+    assert max(c.id for c in PROHIBITED) < min(c.id for c in CLASSES if not c.prohibited)
+
+
+@pytest.mark.parametrize("thin", [False, True])
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.name)
+def test_every_class_renders_its_materials(cls: ObjectClass, thin: bool) -> None:
+    sprite = make_sprite(cls.name, np.random.default_rng(3), thin=thin)
+    assert sprite.class_id == cls.id
+    assert sprite.mask.any()
+    for name, t in sprite.layers:
+        assert name in MATERIALS
+        assert t.dtype == np.float32 and t.shape == sprite.shape
+        assert t.max() > 0 and t.min() >= 0
+    mask = sprite.mask  # the canvas is the tight box of the object
+    assert mask[0].any() and mask[-1].any() and mask[:, 0].any() and mask[:, -1].any()
+
+
+def test_same_seed_gives_identical_sprites() -> None:
+    for cls in CLASSES:
+        a = make_sprite(cls.name, np.random.default_rng(11))
+        b = make_sprite(cls.name, np.random.default_rng(11))
+        assert [n for n, _ in a.layers] == [n for n, _ in b.layers]
+        for (_, ta), (_, tb) in zip(a.layers, b.layers, strict=True):
+            assert np.array_equal(ta, tb)
+
+
+def test_thin_pose_shrinks_the_outline() -> None:
+    flat = [make_sprite("knife", np.random.default_rng(s)).mask.sum() for s in range(8)]
+    thin = [make_sprite("knife", np.random.default_rng(s), thin=True).mask.sum() for s in range(8)]
+    assert np.mean(thin) < 0.7 * np.mean(flat)
+
+
+def _median_z(name: str, wanted: str) -> float:
+    for seed in range(50):
+        sprite = make_sprite(name, np.random.default_rng(seed))
+        layers = dict(sprite.layers)
+        if wanted not in layers:
+            continue
+        names = list(layers)
+        stack = np.stack([layers[n] for n in names], axis=-1)
+        image = transmit(stack, [MATERIALS[n] for n in names], blur_px=0)
+        z = estimate_z_eff(image)
+        return float(np.nanmedian(z[layers[wanted] > 0.05]))
+    raise AssertionError(f"no {name} with {wanted} in 50 seeds")
+
+
+def test_steel_knife_reads_heavier_than_ethanol_bottle() -> None:
+    knife, ethanol = _median_z("knife", "steel"), _median_z("flammable_liquid", "ethanol")
+    assert knife > 18 > 10 > ethanol
