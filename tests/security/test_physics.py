@@ -7,7 +7,7 @@ from yangcheng.security.materials import MATERIALS, material
 from yangcheng.security.physics import HIGH, LOW, estimate_z_eff, pseudo_colour, transmit
 
 
-def _slab(name: str, thickness_cm: float, shape: tuple[int, int] = (2, 2)) -> np.ndarray:
+def _slab(thickness_cm: float, shape: tuple[int, int] = (2, 2)) -> np.ndarray:
     return np.full((*shape, 1), thickness_cm)
 
 
@@ -55,14 +55,14 @@ def test_two_materials_on_one_path_multiply() -> None:
     ],
 )
 def test_effective_z_is_recovered_from_the_two_channels(name: str, thickness_cm: float) -> None:
-    image = transmit(_slab(name, thickness_cm), [material(name)], blur_px=0)
+    image = transmit(_slab(thickness_cm), [material(name)], blur_px=0)
     z = float(estimate_z_eff(image)[0, 0])
     assert z == pytest.approx(material(name).z_eff, rel=0.1)
 
 
 def test_estimated_z_orders_materials_as_a_screener_needs() -> None:
     def z_of(name: str, t: float) -> float:
-        return float(estimate_z_eff(transmit(_slab(name, t), [material(name)], blur_px=0))[0, 0])
+        return float(estimate_z_eff(transmit(_slab(t), [material(name)], blur_px=0))[0, 0])
 
     assert (
         z_of("ethanol", 3) < z_of("water", 3) < 10 < z_of("aluminium", 1) < 18 < z_of("steel", 0.2)

@@ -14,9 +14,10 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -71,18 +72,20 @@ class RecordingSpec:
     """Rules of the default checklist this recording must fail (with the astronaut ID photo)."""
 
 
-def _good(name: str = "good", **changes: object) -> RecordingSpec:
-    base: dict[str, object] = {
-        "name": name,
-        "speech": (
-            Utterance(DISCLOSURE_SCRIPT_EN, AGENT_VOICE, words_per_minute=AGENT_WPM),
-            Utterance(CONSENT_EN, CUSTOMER_VOICE),
-        ),
-        "blinks_s": (2.0, 9.0),
-        "turns": ((4.0, 28.0), (6.5, -28.0)),
-    }
-    base.update(changes)
-    return RecordingSpec(**base)  # type: ignore[arg-type]
+_GOOD = RecordingSpec(
+    name="good",
+    speech=(
+        Utterance(DISCLOSURE_SCRIPT_EN, AGENT_VOICE, words_per_minute=AGENT_WPM),
+        Utterance(CONSENT_EN, CUSTOMER_VOICE),
+    ),
+    blinks_s=(2.0, 9.0),
+    turns=((4.0, 28.0), (6.5, -28.0)),
+)
+"""The compliant recording every negative scenario departs from in one way."""
+
+
+def _good(name: str = "good", **changes: Any) -> RecordingSpec:
+    return replace(_GOOD, name=name, **changes)
 
 
 SCENARIOS: dict[str, RecordingSpec] = {
