@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -19,11 +18,14 @@ console = Console()
 _CHUNK = 25
 
 
-def _write_chunk(seed: int, images: int, hard: bool, size: int, out: str, lo: int, hi: int) -> int:
+def _write_chunk(
+    seed: int, images: int, hard: bool, size: int, out: str, lo: int, hi: int
+) -> tuple[int, int, int]:
+    """One shard, on whichever worker the executor picks: (lo, hi, samples newly written)."""
     from yangcheng.security.dataset import XrayBaggageDataset, write_samples
 
     dataset = XrayBaggageDataset(seed, images, size=(size, size), hard=hard)
-    return write_samples(dataset, Path(out), range(lo, hi))
+    return lo, hi, write_samples(dataset, Path(out), range(lo, hi))
 
 
 @security_app.command("generate")
@@ -34,22 +36,36 @@ def generate(
     hard: Annotated[bool, typer.Option(help="Heavy clutter, overlap, thin profiles.")] = False,
     size: Annotated[int, typer.Option(min=64, max=2048, help="Image side in pixels.")] = 512,
     workers: Annotated[int, typer.Option(min=1, max=256, help="Local processes.")] = 2,
+    executor: Annotated[
+        str,
+        typer.Option(
+            help="process (local pool), thread, or ray (YANGCHENG_RAY_ADDRESS; on a cluster "
+            "--out must be a folder every node shares)."
+        ),
+    ] = "process",
 ) -> None:
     """Generate (or resume generating) a dataset; samples already on disk are kept."""
+    from yangcheng.config import Settings
+    from yangcheng.platform.compute import make_executor
     from yangcheng.security.dataset import XrayBaggageDataset, export_coco
 
+    if executor not in ("process", "thread", "ray"):
+        raise typer.BadParameter(
+            f"must be process, thread or ray, not {executor!r}", param_hint="--executor"
+        )
+    kind: Literal["process", "thread", "ray"] = executor  # type: ignore[assignment]
+    pool = make_executor(Settings(executor=kind, workers=workers))
     chunks = [(lo, min(lo + _CHUNK, images)) for lo in range(0, images, _CHUNK)]
+    calls = [(seed, images, hard, size, str(out.resolve()), lo, hi) for lo, hi in chunks]
     written = 0
-    with Progress(console=console) as bar:
-        task = bar.add_task(f"generating {images} bags", total=images)
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {
-                pool.submit(_write_chunk, seed, images, hard, size, str(out), lo, hi): hi - lo
-                for lo, hi in chunks
-            }
-            for future in as_completed(futures):
-                written += future.result()
-                bar.advance(task, futures[future])
+    try:
+        with Progress(console=console) as bar:
+            task = bar.add_task(f"generating {images} bags on {pool.name}", total=images)
+            for lo, hi, new in pool.map_unordered(_write_chunk, calls):
+                written += new
+                bar.advance(task, hi - lo)
+    finally:
+        pool.shutdown()
     coco = export_coco(XrayBaggageDataset(seed, images, size=(size, size), hard=hard), out)
     console.print(
         f"{written} new, {images - written} already there; {len(coco['annotations'])} "

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -63,3 +64,23 @@ def test_generate_command_writes_a_dataset(tmp_path: Path) -> None:
     assert len(list((out / "labels").glob("*.json"))) == 4
     again = CliRunner().invoke(app, [*args, "--workers", "1", "--seed", "3"])
     assert "0 new, 4 already there" in again.output
+
+
+def test_generate_command_refuses_an_unknown_executor(tmp_path: Path) -> None:
+    args = ["security", "generate", "--out", str(tmp_path), "--images", "2", "--executor", "gpu"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "--executor" in result.output
+    assert not (tmp_path / "labels").exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray is not installed")
+def test_generate_command_runs_on_ray_with_the_same_bytes(tmp_path: Path) -> None:
+    common = ["security", "generate", "--images", "3", "--size", "96", "--seed", "8"]
+    ray_run = CliRunner().invoke(app, [*common, "--out", str(tmp_path / "r"), "--executor", "ray"])
+    assert ray_run.exit_code == 0, ray_run.output
+    local = CliRunner().invoke(app, [*common, "--out", str(tmp_path / "l"), "--executor", "thread"])
+    assert local.exit_code == 0, local.output
+    for name in ("0000002_high.png", "0000002_rgb.png"):
+        assert (tmp_path / "r/images" / name).read_bytes() == (
+            tmp_path / "l/images" / name
+        ).read_bytes()

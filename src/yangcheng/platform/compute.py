@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor as _PoolExecutor
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from typing import Any, Protocol
 
 from yangcheng.config import Settings
@@ -25,6 +25,15 @@ class Executor(Protocol):
     name: str
 
     def submit(self, fn: Task, *args: Any, on_error: OnError | None = None) -> None: ...
+
+    def map_unordered(self, fn: Task, calls: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
+        """Run ``fn(*args)`` for every tuple; yield results as they finish.
+
+        For sharded batch work whose caller wants progress (dataset generation,
+        evaluation): a failed call raises here, in the caller, after the calls
+        already running have been cancelled or allowed to finish.
+        """
+        ...
 
     def shutdown(self) -> None: ...
 
@@ -49,6 +58,15 @@ class LocalExecutor:
     def submit(self, fn: Task, *args: Any, on_error: OnError | None = None) -> None:
         future = self._pool.submit(fn, *args)
         future.add_done_callback(lambda f: _report(f, on_error))
+
+    def map_unordered(self, fn: Task, calls: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
+        futures = [self._pool.submit(fn, *args) for args in calls]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -111,6 +129,19 @@ class RayExecutor:
                 if on_error is not None:
                     on_error(exc)
         self._pending = keep
+
+    def map_unordered(self, fn: Task, calls: Iterable[tuple[Any, ...]]) -> Iterator[Any]:
+        remote = self._remote.get(fn)
+        if remote is None:
+            remote = self._remote[fn] = self._ray.remote(fn)
+        pending = [remote.remote(*args) for args in calls]
+        try:
+            while pending:
+                ready, pending = self._ray.wait(pending, num_returns=1)
+                yield self._ray.get(ready[0])
+        finally:
+            for ref in pending:
+                self._ray.cancel(ref)
 
     def wait(self, timeout_s: float | None = None) -> None:
         refs = [r for r, _ in self._pending]
