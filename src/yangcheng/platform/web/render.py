@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from yangcheng.platform.web.annotated_image import annotated_image
 from yangcheng.platform.web.timeline import timeline_chart
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -42,6 +43,38 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
 
 
+ELIDE_BASE64_CHARS = 2000
+"""Longer base64 images are left out of the JSON the console shows."""
+
+
+def _elided(key: Any, item: Any) -> str | None:
+    if not isinstance(key, str) or not isinstance(item, str) or len(item) <= ELIDE_BASE64_CHARS:
+        return None
+    if key == "png_base64":  # an annotated image's, drawn above the JSON
+        return f"<{len(item)} bytes of base64, drawn above>"
+    if key.endswith("_png_base64"):
+        return f"<{len(item)} bytes of base64, not shown here; the API returns it>"
+    return None
+
+
+def elide_base64(value: Any) -> Any:
+    """A copy of ``value`` for display, with long base64 images replaced by their length.
+
+    Hundreds of kilobytes of base64 would bury the JSON a reviewer came to read. Display
+    only: API responses and job results keep every byte.
+    """
+    if isinstance(value, dict):
+        return {key: (_elided(key, item) or elide_base64(item)) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [elide_base64(item) for item in value]
+    return value
+
+
+def display_json(value: Any) -> str:
+    """`pretty_json` for the page: long base64 images elided (see `elide_base64`)."""
+    return pretty_json(elide_base64(value))
+
+
 def compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
 
@@ -68,8 +101,11 @@ def _environment() -> Environment:
     env.filters["when"] = when
     env.filters["pretty_json"] = pretty_json
     env.filters["compact_json"] = compact_json
+    env.filters["display_json"] = display_json
+    env.filters["elide_base64"] = elide_base64
     env.filters["number"] = number
     env.filters["timeline_chart"] = timeline_chart
+    env.filters["annotated_image"] = annotated_image
     return env
 
 
