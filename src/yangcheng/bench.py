@@ -285,12 +285,20 @@ def bench_security_data(quick: bool) -> Metrics:
     return flat_metrics(quick)
 
 
+def bench_security(quick: bool) -> Metrics:
+    """Detector latency per 512x512 bag on 2 threads (target <= 100 ms, 36,000 items/hour)."""
+    from yangcheng.security.detect.benchmark import flat_metrics
+
+    return flat_metrics(quick)
+
+
 BENCHMARKS: dict[str, Callable[[bool], Metrics]] = {
     "platform": bench_platform,
     "finance": bench_finance,
     "finance-models": bench_finance_models,
     "identity": bench_identity,
     "security-data": bench_security_data,
+    "security": bench_security,
 }
 
 

@@ -1,19 +1,20 @@
 """Security on the platform: the simulator's bags and fixed test sets in the catalog.
 
-The detector (issue 6) will add capabilities here; the datasets are listed already so that a
-developer can see which bags every reported detector figure was measured on.
+The detector's figures are measured on the test sets listed here, so a developer can see
+which bags every reported figure comes from.
 """
 
 from __future__ import annotations
 
 from yangcheng.platform.catalog import Registry
-from yangcheng.security import service_simulate
+from yangcheng.security import service_detect, service_simulate
 from yangcheng.security.dataset import HARD_TEST, STANDARD_TEST
 
 
 def register(registry: Registry) -> None:
     """Entry point `yangcheng.capabilities:security`."""
-    for cap in service_simulate.CAPABILITIES:
+    for cap in (*service_simulate.CAPABILITIES, *service_detect.CAPABILITIES):
         registry.add_capability(cap)
+    registry.add_model(service_detect.model_card())
     for dataset in (STANDARD_TEST, HARD_TEST):
         registry.add_dataset(dataset.card())

@@ -96,7 +96,7 @@ class SimulateResponse(BaseModel):
     )
 
 
-def _png_base64(image: np.ndarray) -> str:
+def png_base64(image: np.ndarray) -> str:
     ok, buffer = cv2.imencode(".png", image)
     if not ok:  # pragma: no cover - OpenCV encodes any uint8/uint16 array
         raise RuntimeError("OpenCV could not encode the PNG")
@@ -105,7 +105,7 @@ def _png_base64(image: np.ndarray) -> str:
 
 def _transmission_png(transmission: np.ndarray) -> str:
     """Same encoding as the dataset's ``_high.png``/``_low.png`` files."""
-    return _png_base64(np.round(transmission * 65535).astype(np.uint16))
+    return png_base64(np.round(transmission * 65535).astype(np.uint16))
 
 
 def simulate(req: SimulateRequest) -> SimulateResponse:
@@ -136,7 +136,7 @@ def simulate(req: SimulateRequest) -> SimulateResponse:
         height=height,
         objects=objects,
         annotated_image=AnnotatedImageOut(
-            png_base64=_png_base64(cv2.cvtColor(sample.rgb, cv2.COLOR_RGB2BGR)),
+            png_base64=png_base64(cv2.cvtColor(sample.rgb, cv2.COLOR_RGB2BGR)),
             width=width,
             height=height,
             boxes=boxes,

@@ -1,0 +1,287 @@
+"""`yangcheng security train | evaluate | detect`: the prohibited-item detector from the shell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from yangcheng.cli_security import security_app
+
+console = Console()
+
+
+def _home() -> Path:
+    from yangcheng.config import Settings
+
+    return Settings().home / "security"
+
+
+def _bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[note]}"),
+        console=console,
+    )
+
+
+class _Tasks:
+    """One progress line per phase, created when the phase starts."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.tasks: dict[str, TaskID] = {}
+
+    def update(self, name: str, done: int, total: int, note: str = "") -> None:
+        if name not in self.tasks:
+            self.tasks[name] = self.bar.add_task(name, total=total, note="")
+        self.bar.update(self.tasks[name], completed=done, total=total, note=note)
+
+    def advance(self, name: str, n: int, total: int) -> None:
+        if name not in self.tasks:
+            self.tasks[name] = self.bar.add_task(name, total=total, note="")
+        self.bar.advance(self.tasks[name], n)
+
+
+@security_app.command("train")
+def train_command(
+    out: Annotated[
+        Path | None, typer.Option(help="Model folder [$YANGCHENG_HOME/security/detector].")
+    ] = None,
+    cache: Annotated[
+        Path | None, typer.Option(help="Simulated shards [$YANGCHENG_HOME/security/cache].")
+    ] = None,
+    train_images: Annotated[int, typer.Option(min=1, help="Standard training bags.")] = 5000,
+    hard_images: Annotated[int, typer.Option(min=0, help="Hard training bags.")] = 1500,
+    val_images: Annotated[int, typer.Option(min=1, help="Standard validation bags.")] = 800,
+    val_hard_images: Annotated[int, typer.Option(min=0, help="Hard validation bags.")] = 200,
+    epochs: Annotated[int, typer.Option(min=1)] = 6,
+    batch_size: Annotated[int, typer.Option(min=1)] = 16,
+    lr: Annotated[float, typer.Option(min=1e-6, max=1.0)] = 2e-3,
+    seed: Annotated[int, typer.Option()] = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Processes simulating bags.")] = 2,
+    threads: Annotated[int, typer.Option(min=1, help="Torch threads while training.")] = 2,
+) -> None:
+    """Simulate the splits, train (resuming from the last checkpoint), export ONNX, set the
+    alarm threshold on validation. Copy the .onnx and .json into the package to ship them."""
+    from yangcheng.platform.compute import LocalExecutor
+    from yangcheng.security.detect.train import StepReport, TrainConfig
+    from yangcheng.security.detect.workflow import split_of, train_detector
+
+    out = out or _home() / "detector"
+    cache = cache or _home() / "cache"
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, threads=threads)
+    pool = LocalExecutor("process", workers)
+    try:
+        with _bar() as bar:
+            tasks = _Tasks(bar)
+
+            def step(r: StepReport) -> None:
+                tasks.update(
+                    "training",
+                    r.step,
+                    r.total,
+                    f"heatmap {r.heatmap:.3f} size {r.size:.3f} offset {r.offset:.3f}",
+                )
+
+            files = train_detector(
+                cache,
+                out,
+                split_of("train", train_images, hard_images, (101, 102)),
+                split_of("validation", val_images, val_hard_images, (201, 202)),
+                config,
+                pool.map_unordered,
+                on_simulated=lambda name, done, total: tasks.update(
+                    f"simulating {name}", done, total
+                ),
+                on_step=step,
+                on_detected=lambda n: tasks.advance("validating", n, val_images + val_hard_images),
+            )
+    finally:
+        pool.shutdown()
+    card = files.card()
+    console.print(f"[bold]{files.onnx}[/] threshold {card['operating_point']['threshold']:.4f}")
+    _print_reports([card["validation"]])
+
+
+@security_app.command("evaluate")
+def evaluate_command(
+    model: Annotated[
+        Path | None, typer.Option(help="An .onnx with its .json card [shipped].")
+    ] = None,
+    cache: Annotated[
+        Path | None, typer.Option(help="Simulated shards [$YANGCHENG_HOME/security/cache].")
+    ] = None,
+    sets: Annotated[str, typer.Option(help="standard, hard, or standard,hard.")] = "standard,hard",
+    workers: Annotated[int, typer.Option(min=1)] = 2,
+    out: Annotated[Path | None, typer.Option(help="Write the reports as JSON here.")] = None,
+) -> None:
+    """Per-class AP, mAP@0.5, bag miss and false-alarm rates with 95 % intervals, on the fixed
+    test sets (simulated once into the cache)."""
+    from yangcheng.platform.compute import LocalExecutor
+    from yangcheng.security.detect.model_files import DEFAULT_MODEL, ModelFiles
+    from yangcheng.security.detect.training_data import TEST_SPLITS
+    from yangcheng.security.detect.workflow import evaluate_detector
+
+    names = tuple(s.strip() for s in sets.split(",") if s.strip())
+    unknown = [n for n in names if n not in TEST_SPLITS]
+    if unknown or not names:
+        raise typer.BadParameter(
+            f"unknown set(s) {unknown}; use standard and/or hard", param_hint="--sets"
+        )
+    files = ModelFiles.at(model) if model else DEFAULT_MODEL
+    if not files.onnx.is_file():
+        raise typer.BadParameter(f"no such model: {files.onnx}", param_hint="--model")
+    pool = LocalExecutor("process", workers)
+    try:
+        with _bar() as bar:
+            tasks = _Tasks(bar)
+            reports = evaluate_detector(
+                files,
+                cache or _home() / "cache",
+                pool.map_unordered,
+                names,
+                on_simulated=lambda name, done, total: tasks.update(
+                    f"simulating {name}", done, total
+                ),
+                on_detected=lambda name, n: tasks.advance(
+                    f"detecting {name}", n, TEST_SPLITS[name.removeprefix("test-")].images
+                ),
+            )
+    finally:
+        pool.shutdown()
+    data = [r.to_json() for r in reports]
+    _print_reports(data)
+    if out is not None:
+        out.write_text(json.dumps(data, indent=2))
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f} %"
+
+
+def _print_reports(reports: list[dict[str, Any]]) -> None:
+    for r in reports:
+        op, fa = r["operating"], r["at_false_alarm_15"]
+        table = Table(title=f"{r['split']}: {r['images']} bags, mAP@0.5 {r['map50']:.3f}")
+        table.add_column("operating point")
+        table.add_column("threshold", justify="right")
+        table.add_column("miss (95 % CI)", justify="right")
+        table.add_column("false alarm (95 % CI)", justify="right")
+        for label, f in (("validation-fixed", op), ("at 15 % false alarms", fa)):
+            table.add_row(
+                label,
+                f"{f['threshold']:.4f}",
+                f"{f['missed']}/{f['threat_bags']} = {_pct(f['miss_rate'])} "
+                f"({_pct(f['miss_rate_ci95'][0])}-{_pct(f['miss_rate_ci95'][1])})",
+                f"{f['false_alarms']}/{f['clean_bags']} = {_pct(f['false_alarm_rate'])} "
+                f"({_pct(f['false_alarm_rate_ci95'][0])}-{_pct(f['false_alarm_rate_ci95'][1])})",
+            )
+        console.print(table)
+        ap = Table(title="AP@0.5 per class")
+        ap.add_column("class")
+        ap.add_column("AP", justify="right")
+        for name, value in sorted(r["ap50"].items(), key=lambda kv: kv[1]):
+            ap.add_row(name, f"{value:.3f}")
+        console.print(ap)
+
+
+@security_app.command("detect")
+def detect_command(
+    low: Annotated[Path | None, typer.Option(help="Low-energy 16-bit PNG/TIFF.")] = None,
+    high: Annotated[Path | None, typer.Option(help="High-energy 16-bit PNG/TIFF.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Or scan simulated bag --index of a seed.")
+    ] = None,
+    index: Annotated[int, typer.Option(min=0)] = 0,
+    hard: Annotated[bool, typer.Option()] = False,
+    save: Annotated[
+        Path | None, typer.Option(help="Write the pseudo-colour with boxes here.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the response as JSON.")] = False,
+) -> None:
+    """Detect prohibited items in one bag and say whether it alarms."""
+    import base64
+
+    from pydantic import ValidationError
+
+    from yangcheng.platform.catalog import InvalidInput
+    from yangcheng.security.service_detect import DetectRequest, detect
+
+    fields: dict[str, Any] = {}
+    for path, key, hint in ((low, "low_png_base64", "--low"), (high, "high_png_base64", "--high")):
+        if path is not None:
+            try:
+                fields[key] = base64.b64encode(path.read_bytes()).decode()
+            except OSError as exc:
+                raise typer.BadParameter(
+                    f"cannot read {path}: {exc.strerror}", param_hint=hint
+                ) from None
+    if seed is not None:
+        fields["simulated"] = {"seed": seed, "index": index, "hard": hard}
+    try:
+        response = detect(DetectRequest.model_validate(fields))
+    except ValidationError as exc:
+        raise typer.BadParameter(exc.errors(include_url=False)[0]["msg"]) from None
+    except InvalidInput as exc:
+        raise typer.BadParameter(exc.reason, param_hint=exc.field) from None
+    if save is not None:
+        save.write_bytes(_boxes_png(response.annotated_image.model_dump()))
+    if as_json:
+        data = response.model_dump(mode="json")
+        data["annotated_image"]["png_base64"] = (
+            f"<{len(data['annotated_image']['png_base64'])} chars>"
+        )
+        console.print_json(json.dumps(data))
+        return
+    table = Table(
+        title=f"{'ALARM' if response.alarm else 'clear'}: bag score "
+        f"{response.bag_score:.3f}, threshold {response.threshold:.3f}"
+    )
+    for column in ("class", "score", "box x,y,w,h", "Zeff", "material", "alarm"):
+        table.add_column(column)
+    for d in response.detections:
+        table.add_row(
+            d.class_name,
+            f"{d.score:.3f}",
+            ",".join(f"{v:.0f}" for v in d.box_xywh),
+            "-" if d.z_eff is None else f"{d.z_eff:.1f}",
+            d.material,
+            "yes" if d.alarm else "",
+        )
+    console.print(table)
+    console.print(f"{response.timings_ms}")
+
+
+def _boxes_png(image: dict[str, Any]) -> bytes:
+    import base64
+
+    import cv2
+    import numpy as np
+
+    picture = cv2.imdecode(np.frombuffer(base64.b64decode(image["png_base64"]), np.uint8), 1)
+    assert picture is not None  # the service encoded it a moment ago
+    for b in image["boxes"]:
+        colour = (40, 40, 230) if b["alarm"] else (0, 190, 255)
+        p0, p1 = (int(b["x"]), int(b["y"])), (int(b["x"] + b["w"]), int(b["y"] + b["h"]))
+        cv2.rectangle(picture, p0, p1, colour, 2)
+        cv2.putText(
+            picture,
+            f"{b['label']} {b['score']:.2f}",
+            (p0[0], max(p0[1] - 4, 10)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.4,
+            colour,
+            1,
+            cv2.LINE_AA,
+        )
+    _, buffer = cv2.imencode(".png", picture)
+    return bytes(buffer.tobytes())

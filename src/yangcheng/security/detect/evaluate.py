@@ -1,0 +1,251 @@
+"""Evaluation as the call measures it: per-class AP, mAP@0.5, and bag-level miss and false-alarm
+rates at an operating threshold fixed on the validation split, with exact binomial intervals.
+
+A miss is a bag holding at least one prohibited item whose alarm did not fire; a false alarm
+is a clean bag whose alarm fired. With n threat bags and zero misses the miss rate is only
+known to be below ~3/n (95 %), so the interval is reported beside every rate.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.stats import beta
+
+from yangcheng.security.detect.infer import Detection, XrayDetector, bag_score
+from yangcheng.security.detect.inputs import DOWNSAMPLE
+from yangcheng.security.detect.model_files import ModelFiles
+from yangcheng.security.detect.training_data import SHARD, Split, shard_path
+from yangcheng.security.objects import PROHIBITED
+
+__all__ = [
+    "BagFigures",
+    "ImageResult",
+    "Report",
+    "average_precision",
+    "bag_figures",
+    "choose_threshold",
+    "detect_split",
+    "proportion_interval",
+    "report",
+]
+
+MAX_MISS_RATE = 0.001
+MAX_FALSE_ALARM_RATE = 0.15
+
+
+@dataclass
+class ImageResult:
+    gt: np.ndarray
+    """(n, 5): class_id, x0, y0, x1, y1 in input-image pixels."""
+    detections: list[Detection]
+
+    @property
+    def threat(self) -> bool:
+        return len(self.gt) > 0
+
+    @property
+    def score(self) -> float:
+        return bag_score(self.detections)
+
+
+def _detect_shard(onnx: str, path: str) -> list[ImageResult]:
+    """Executor task: one shard through a single-threaded detector."""
+    detector = XrayDetector(ModelFiles.at(Path(onnx)), threshold=1.0, threads=1)
+    with np.load(path) as shard:
+        xs = shard["x"]
+        boxes = json.loads(str(shard["boxes"]))
+    out = []
+    for x, b in zip(xs, boxes, strict=True):
+        gt = np.array(b, np.float32).reshape(-1, 5)
+        gt[:, 1:] *= DOWNSAMPLE
+        out.append(ImageResult(gt, detector.detect_input(x.astype(np.float32))))
+    return out
+
+
+def detect_split(
+    onnx: Path,
+    root: Path,
+    split: Split,
+    run: Callable[[Callable[..., Any], list[tuple[Any, ...]]], Iterator[Any]],
+    progress: Callable[[int], None] | None = None,
+) -> list[ImageResult]:
+    """Run the detector over every (built) shard of ``split``, in the split's order."""
+    calls = []
+    for part, (_, images, _) in enumerate(split.parts):
+        for lo in range(0, images, SHARD):
+            path = shard_path(root, split, part, lo)
+            if not path.exists():
+                raise FileNotFoundError(f"{path} is missing: build the {split.name} split first")
+            calls.append((str(onnx), str(path)))
+    order = {c[1]: i for i, c in enumerate(calls)}
+    done: dict[int, list[ImageResult]] = {}
+    for results in run(_detect_shard_keyed, calls):
+        path, rows = results
+        done[order[path]] = rows
+        if progress is not None:
+            progress(len(rows))
+    return [r for i in range(len(calls)) for r in done[i]]
+
+
+def _detect_shard_keyed(onnx: str, path: str) -> tuple[str, list[ImageResult]]:
+    return path, _detect_shard(onnx, path)
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    x0 = np.maximum(box[0], boxes[:, 0])
+    y0 = np.maximum(box[1], boxes[:, 1])
+    x1 = np.minimum(box[2], boxes[:, 2])
+    y1 = np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return np.asarray(inter / np.maximum(area + areas - inter, 1e-9))
+
+
+def average_precision(results: list[ImageResult], class_id: int, iou: float = 0.5) -> float | None:
+    """COCO-style 101-point interpolated AP of one class; None when the class never occurs."""
+    gts = [r.gt[r.gt[:, 0] == class_id, 1:] for r in results]
+    n_gt = sum(len(g) for g in gts)
+    if n_gt == 0:
+        return None
+    dets = sorted(
+        (
+            (
+                d.score,
+                i,
+                np.array(
+                    [
+                        d.box_xywh[0],
+                        d.box_xywh[1],
+                        d.box_xywh[0] + d.box_xywh[2],
+                        d.box_xywh[1] + d.box_xywh[3],
+                    ]
+                ),
+            )
+            for i, r in enumerate(results)
+            for d in r.detections
+            if d.class_id == class_id
+        ),
+        key=lambda t: -t[0],
+    )
+    used = [np.zeros(len(g), bool) for g in gts]
+    tp = np.zeros(len(dets))
+    for k, (_, i, box) in enumerate(dets):
+        if len(gts[i]) == 0:
+            continue
+        overlaps = _iou(box, gts[i])
+        overlaps[used[i]] = -1
+        j = int(np.argmax(overlaps))
+        if overlaps[j] >= iou:
+            used[i][j] = True
+            tp[k] = 1
+    if len(dets) == 0:
+        return 0.0
+    ctp = np.cumsum(tp)
+    recall = ctp / n_gt
+    precision = ctp / np.arange(1, len(dets) + 1)
+    precision = np.maximum.accumulate(precision[::-1])[::-1]
+    points = np.linspace(0, 1, 101)
+    idx = np.searchsorted(recall, points, side="left")
+    return float(np.mean([precision[i] if i < len(precision) else 0.0 for i in idx]))
+
+
+def proportion_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Clopper-Pearson exact interval for k events in n trials."""
+    if n == 0:
+        return (0.0, 1.0)
+    a = (1 - confidence) / 2
+    lo = 0.0 if k == 0 else float(beta.ppf(a, k, n - k + 1))
+    hi = 1.0 if k == n else float(beta.ppf(1 - a, k + 1, n - k))
+    return (lo, hi)
+
+
+@dataclass(frozen=True)
+class BagFigures:
+    threshold: float
+    threat_bags: int
+    missed: int
+    miss_rate: float
+    miss_rate_ci95: tuple[float, float]
+    clean_bags: int
+    false_alarms: int
+    false_alarm_rate: float
+    false_alarm_rate_ci95: tuple[float, float]
+
+
+def bag_figures(results: list[ImageResult], threshold: float) -> BagFigures:
+    threat = [r.score for r in results if r.threat]
+    clean = [r.score for r in results if not r.threat]
+    missed = sum(s < threshold for s in threat)
+    alarms = sum(s >= threshold for s in clean)
+    return BagFigures(
+        threshold=threshold,
+        threat_bags=len(threat),
+        missed=missed,
+        miss_rate=missed / max(len(threat), 1),
+        miss_rate_ci95=proportion_interval(missed, len(threat)),
+        clean_bags=len(clean),
+        false_alarms=alarms,
+        false_alarm_rate=alarms / max(len(clean), 1),
+        false_alarm_rate_ci95=proportion_interval(alarms, len(clean)),
+    )
+
+
+def choose_threshold(results: list[ImageResult], max_miss_rate: float = MAX_MISS_RATE) -> float:
+    """The highest threshold whose miss rate on ``results`` stays within ``max_miss_rate``.
+
+    With fewer than 1/max_miss_rate threat bags that means missing none: the threshold sits
+    just at the least confident threat bag's score.
+    """
+    threat = np.sort([r.score for r in results if r.threat])
+    if len(threat) == 0:
+        raise ValueError("the validation results hold no threat bag to set a threshold on")
+    allowed = math.floor(max_miss_rate * len(threat))
+    return float(threat[allowed])
+
+
+def threshold_at_false_alarm(results: list[ImageResult], rate: float) -> float:
+    """The lowest threshold whose false-alarm rate stays within ``rate``."""
+    clean = np.sort([r.score for r in results if not r.threat])[::-1]
+    if len(clean) == 0:
+        return 0.0
+    allowed = math.floor(rate * len(clean))
+    return float(np.nextafter(clean[allowed], 1.0)) if allowed < len(clean) else 0.0
+
+
+@dataclass(frozen=True)
+class Report:
+    split: str
+    images: int
+    map50: float
+    ap50: dict[str, float]
+    operating: BagFigures
+    """At the threshold chosen on validation (miss rate within 1 per mille there)."""
+    at_false_alarm_15: BagFigures
+    """At the threshold giving at most 15 % false alarms on this split itself."""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def report(results: list[ImageResult], split: str, threshold: float) -> Report:
+    ap = {
+        c.name: value for c in PROHIBITED if (value := average_precision(results, c.id)) is not None
+    }
+    return Report(
+        split=split,
+        images=len(results),
+        map50=float(np.mean(list(ap.values()))) if ap else 0.0,
+        ap50={k: round(v, 4) for k, v in ap.items()},
+        operating=bag_figures(results, threshold),
+        at_false_alarm_15=bag_figures(
+            results, threshold_at_false_alarm(results, MAX_FALSE_ALARM_RATE)
+        ),
+    )

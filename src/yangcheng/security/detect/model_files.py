@@ -1,0 +1,41 @@
+"""Which detector weights: the shipped ONNX graph and its card (threshold, figures, provenance)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_MODEL", "WEIGHTS_DIR", "ModelFiles"]
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """An ONNX graph and the JSON card written beside it by ``yangcheng security train``."""
+
+    onnx: Path
+    card_path: Path
+
+    @classmethod
+    def at(cls, onnx: Path) -> ModelFiles:
+        return cls(onnx, onnx.with_suffix(".json"))
+
+    def card(self) -> dict[str, Any]:
+        if not self.card_path.exists():
+            raise FileNotFoundError(
+                f"{self.card_path} is missing: a detector needs the card written beside its "
+                "ONNX file by 'yangcheng security train'"
+            )
+        data: dict[str, Any] = json.loads(self.card_path.read_text())
+        return data
+
+    @property
+    def threshold(self) -> float:
+        """The bag-alarm operating threshold chosen on the validation split."""
+        return float(self.card()["operating_point"]["threshold"])
+
+
+DEFAULT_MODEL = ModelFiles.at(WEIGHTS_DIR / "xray-centernet-v1.onnx")

@@ -1,0 +1,203 @@
+"""Training: reproducible on two CPU cores, resumable from the last checkpoint, ONNX at the end.
+
+Every step's batch and flips derive from ``(seed, step)``, so a run stopped at any
+checkpoint and resumed makes the same model as one that never stopped (up to the
+non-determinism of multithreaded float sums).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from yangcheng.security.detect.model import OUTPUT_STRIDE, CenterNet, ExportWrapper
+from yangcheng.security.detect.targets import augment, make_targets
+from yangcheng.security.detect.training_data import Batch
+from yangcheng.security.objects import PROHIBITED
+
+__all__ = ["ONNX_OPSET", "TrainConfig", "export_onnx", "focal_loss", "train"]
+
+ONNX_OPSET = 17
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 6
+    batch_size: int = 16
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 200
+    seed: int = 0
+    width: int = 32
+    threads: int = 2
+    checkpoint_every: int = 50
+
+
+@dataclass(frozen=True)
+class StepReport:
+    step: int
+    total: int
+    heatmap: float
+    size: float
+    offset: float
+    seconds: float
+
+
+def focal_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """CenterNet's penalty-reduced focal loss, per object."""
+    p = torch.sigmoid(logits).clamp(1e-4, 1 - 1e-4)
+    pos = target.eq(1).float()
+    pos_loss = torch.log(p) * (1 - p) ** 2 * pos
+    neg_loss = torch.log(1 - p) * p**2 * (1 - target) ** 4 * (1 - pos)
+    return -(pos_loss.sum() + neg_loss.sum()) / pos.sum().clamp(min=1.0)
+
+
+def _gather(feature: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    n, c = feature.shape[:2]
+    flat = feature.reshape(n, c, -1)
+    return flat.gather(2, index.unsqueeze(1).expand(n, c, index.shape[1])).permute(0, 2, 1)
+
+
+def _lr(step: int, total: int, config: TrainConfig) -> float:
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    t = (step - config.warmup_steps) / max(total - config.warmup_steps, 1)
+    return config.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def _batch(
+    data: Batch, step: int, config: TrainConfig, steps_per_epoch: int
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    epoch, j = divmod(step, steps_per_epoch)
+    order = np.random.default_rng([config.seed, epoch]).permutation(len(data.x))
+    picks = order[j * config.batch_size : (j + 1) * config.batch_size]
+    rng = np.random.default_rng([config.seed, 1_000_003, step])
+    xs, boxes = [], []
+    for i in picks:
+        x, b = augment(data.x[i].astype(np.float32), data.boxes[i], rng)
+        xs.append(x)
+        boxes.append(b)
+    return np.stack(xs), boxes
+
+
+def train(
+    data: Batch,
+    out_dir: Path,
+    config: TrainConfig = TrainConfig(),
+    progress: Callable[[StepReport], None] | None = None,
+) -> CenterNet:
+    """Train (or resume training) into ``out_dir``; returns the trained model."""
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = CenterNet(len(PROHIBITED), width=config.width)
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    steps_per_epoch = max(len(data.x) // config.batch_size, 1)
+    total = steps_per_epoch * config.epochs
+    step = 0
+    checkpoint = out_dir / CHECKPOINT
+    if checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=False)
+        if state["config"] != asdict(config):
+            raise ValueError(
+                f"{checkpoint} was made with {state['config']}, not {asdict(config)}; "
+                "resume with the same settings or use another output folder"
+            )
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        step = state["step"]
+    model.train()
+    _, _, h, w = data.x.shape
+    out_h, out_w = h // OUTPUT_STRIDE, w // OUTPUT_STRIDE
+    sums = np.zeros(3)
+    count = 0
+    started = time.perf_counter()
+    while step < total:
+        x, boxes = _batch(data, step, config, steps_per_epoch)
+        t = make_targets(boxes, model.classes, out_h, out_w, OUTPUT_STRIDE)
+        for group in optimiser.param_groups:
+            group["lr"] = _lr(step, total, config)
+        logits, size, offset = model(torch.from_numpy(x))
+        mask = torch.from_numpy(t.mask).unsqueeze(-1)
+        index = torch.from_numpy(t.index)
+        objects = mask.sum().clamp(min=1.0)
+        loss_hm = focal_loss(logits, torch.from_numpy(t.heatmap))
+        loss_size = (
+            F.l1_loss(_gather(size, index), torch.from_numpy(t.size), reduction="none") * mask
+        ).sum() / objects
+        loss_off = (
+            F.l1_loss(_gather(offset, index), torch.from_numpy(t.offset), reduction="none") * mask
+        ).sum() / objects
+        loss = loss_hm + loss_size + loss_off
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+        optimiser.step()
+        step += 1
+        sums += [loss_hm.item(), loss_size.item(), loss_off.item()]
+        count += 1
+        if step % config.checkpoint_every == 0 or step == total:
+            _save(checkpoint, model, optimiser, step, config)
+            if progress is not None:
+                hm, sz, off = sums / count
+                progress(StepReport(step, total, hm, sz, off, time.perf_counter() - started))
+            sums[:] = 0
+            count = 0
+    model.eval()
+    return model
+
+
+def _save(
+    path: Path,
+    model: CenterNet,
+    optimiser: torch.optim.Optimizer,
+    step: int,
+    config: TrainConfig,
+) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimiser": optimiser.state_dict(),
+            "step": step,
+            "config": asdict(config),
+        },
+        tmp,
+    )
+    os.replace(tmp, path)
+
+
+def export_onnx(model: CenterNet, path: Path) -> None:
+    """The serving graph: input ``x[n, 3, h, w]`` -> ``scores`` (peaks only), ``size``,
+    ``offset``; height and width are dynamic (multiples of 32)."""
+    wrapper = ExportWrapper(model).eval()  # restored after export: eval, not train
+    example = torch.zeros(1, 3, 256, 256)
+    tmp = path.with_suffix(".tmp.onnx")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        wrapper,
+        (example,),
+        str(tmp),
+        input_names=["x"],
+        output_names=["scores", "size", "offset"],
+        dynamic_axes={
+            "x": {0: "batch", 2: "height", 3: "width"},
+            "scores": {0: "batch", 2: "out_height", 3: "out_width"},
+            "size": {0: "batch", 2: "out_height", 3: "out_width"},
+            "offset": {0: "batch", 2: "out_height", 3: "out_width"},
+        },
+        opset_version=ONNX_OPSET,
+        dynamo=False,
+    )
+    os.replace(tmp, path)

@@ -1,0 +1,148 @@
+"""Network-ready shards of simulated bags: generated once, in parallel, resumable.
+
+Training reads the same bags for many epochs, and simulating one costs ~0.2 s, so each
+split is turned into ``.npz`` shards of network inputs (float16) and boxes once. A shard
+is written atomically and skipped when present, so an interrupted build resumes. The splits
+use their own seeds, never the fixed test sets' (``STANDARD_TEST``, ``HARD_TEST``);
+those are shards too, read only by evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from yangcheng.security.dataset import HARD_TEST, STANDARD_TEST, XrayBaggageDataset
+from yangcheng.security.detect.inputs import DOWNSAMPLE, network_input
+
+__all__ = [
+    "SHARD",
+    "TEST_SPLITS",
+    "TRAIN_SPLIT",
+    "VALIDATION_SPLIT",
+    "Split",
+    "build_split",
+    "load_split",
+]
+
+SHARD = 100
+
+
+@dataclass(frozen=True)
+class Split:
+    """Named parts, each ``(seed, images, hard)``."""
+
+    name: str
+    parts: tuple[tuple[int, int, bool], ...]
+
+    @property
+    def images(self) -> int:
+        return sum(n for _, n, _ in self.parts)
+
+
+TRAIN_SPLIT = Split("train", ((101, 5000, False), (102, 1500, True)))
+VALIDATION_SPLIT = Split("validation", ((201, 800, False), (202, 200, True)))
+TEST_SPLITS = {
+    "standard": Split("test-standard", ((STANDARD_TEST.seed, STANDARD_TEST.images, False),)),
+    "hard": Split("test-hard", ((HARD_TEST.seed, HARD_TEST.images, True),)),
+}
+"""The fixed test sets as shards, for evaluation only: training never reads them."""
+
+
+@dataclass
+class Batch:
+    """Network inputs ``x[n, 3, h, w]`` and, per image, boxes ``[class_id, x0, y0, x1, y1]``
+    in network-input pixels."""
+
+    x: np.ndarray
+    boxes: list[np.ndarray]
+
+
+def shard_path(root: Path, split: Split, part: int, lo: int) -> Path:
+    """Named by seed and sample range, so a bigger split reuses a smaller one's full shards."""
+    seed, images, hard = split.parts[part]
+    hi = min(lo + SHARD, images)
+    return root / split.name / f"{seed}{'-hard' if hard else ''}-{lo:07d}-{hi:07d}.npz"
+
+
+def _write_shard(seed: int, images: int, hard: bool, lo: int, hi: int, path: str) -> int:
+    """Executor task: simulate bags ``lo..hi-1`` of one part into one shard file."""
+    target = Path(path)
+    if target.exists():
+        return 0
+    dataset = XrayBaggageDataset(seed, images, hard=hard)
+    xs, boxes = [], []
+    for index in range(lo, hi):
+        image, annotations = dataset.scan(index)
+        xs.append(network_input(image.low, image.high).astype(np.float16))
+        boxes.append(
+            [
+                [
+                    a.class_id,
+                    x / DOWNSAMPLE,
+                    y / DOWNSAMPLE,
+                    (x + w) / DOWNSAMPLE,
+                    (y + h) / DOWNSAMPLE,
+                ]
+                for a in annotations
+                for x, y, w, h in [a.bbox_xywh]
+            ]
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp.npz")
+    np.savez(tmp, x=np.stack(xs), boxes=np.array(json.dumps(boxes)))
+    os.replace(tmp, target)
+    return hi - lo
+
+
+def shard_calls(root: Path, split: Split) -> list[tuple[Any, ...]]:
+    """The executor calls still needed to complete ``split`` under ``root``."""
+    calls = []
+    for part, (seed, images, hard) in enumerate(split.parts):
+        for lo in range(0, images, SHARD):
+            path = shard_path(root, split, part, lo)
+            if not path.exists():
+                calls.append((seed, images, hard, lo, min(lo + SHARD, images), str(path)))
+    return calls
+
+
+def build_split(
+    root: Path,
+    split: Split,
+    run: Callable[[Callable[..., int], list[tuple[Any, ...]]], Iterator[int]],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the missing shards with ``run`` (an executor's ``map_unordered``); returns the
+    number of bags simulated."""
+    done = 0
+    for written in run(_write_shard, shard_calls(root, split)):
+        done += written
+        if progress is not None:
+            progress(written)
+    return done
+
+
+def load_split(root: Path, split: Split) -> Batch:
+    """Every shard of a built split, in order, in memory (float16: ~0.4 MB per bag)."""
+    xs: list[np.ndarray] = []
+    boxes: list[np.ndarray] = []
+    for part, (_, images, _) in enumerate(split.parts):
+        for lo in range(0, images, SHARD):
+            path = shard_path(root, split, part, lo)
+            if not path.exists():
+                raise FileNotFoundError(
+                    f"{path} is missing: build the {split.name} split first "
+                    "(yangcheng security train builds it)"
+                )
+            with np.load(path) as shard:
+                xs.append(shard["x"])
+                boxes.extend(
+                    np.array(b, np.float32).reshape(-1, 5) for b in json.loads(str(shard["boxes"]))
+                )
+    return Batch(np.concatenate(xs), boxes)

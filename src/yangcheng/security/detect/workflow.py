@@ -1,0 +1,145 @@
+"""The whole training run behind ``yangcheng security train``, and the evaluation behind
+``yangcheng security evaluate``: simulate the splits, train, export ONNX, fix the operating
+threshold on validation, and write the card that ships beside the weights.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from yangcheng.security.detect.evaluate import (
+    MAX_MISS_RATE,
+    Report,
+    choose_threshold,
+    detect_split,
+    report,
+)
+from yangcheng.security.detect.inputs import INPUT_CHANNELS
+from yangcheng.security.detect.model_files import ModelFiles
+from yangcheng.security.detect.train import StepReport, TrainConfig, export_onnx, train
+from yangcheng.security.detect.training_data import (
+    TEST_SPLITS,
+    Split,
+    build_split,
+    load_split,
+)
+from yangcheng.security.objects import PROHIBITED
+
+__all__ = ["evaluate_detector", "split_of", "train_detector"]
+
+MODEL_NAME = "xray-centernet"
+Run = Callable[[Callable[..., Any], list[tuple[Any, ...]]], Iterator[Any]]
+
+
+def split_of(name: str, standard: int, hard: int, seeds: tuple[int, int]) -> Split:
+    parts = []
+    if standard:
+        parts.append((seeds[0], standard, False))
+    if hard:
+        parts.append((seeds[1], hard, True))
+    if not parts:
+        raise ValueError(f"the {name} split needs at least one image")
+    return Split(name, tuple(parts))
+
+
+def train_detector(
+    cache: Path,
+    out: Path,
+    train_split: Split,
+    validation_split: Split,
+    config: TrainConfig,
+    run: Run,
+    *,
+    on_simulated: Callable[[str, int, int], None] | None = None,
+    on_step: Callable[[StepReport], None] | None = None,
+    on_detected: Callable[[int], None] | None = None,
+) -> ModelFiles:
+    """Train into ``out`` and write ``out/xray-centernet-v1.onnx`` with its card."""
+    for split in (train_split, validation_split):
+        done = [0]
+
+        def simulated(n: int, split: Split = split, done: list[int] = done) -> None:
+            done[0] += n
+            if on_simulated is not None:
+                on_simulated(split.name, done[0], split.images)
+
+        build_split(cache, split, run, simulated)
+    data = load_split(cache, train_split)
+    model = train(data, out, config, on_step)
+    del data
+    files = ModelFiles.at(out / f"{MODEL_NAME}-v1.onnx")
+    export_onnx(model, files.onnx)
+    results = detect_split(files.onnx, cache, validation_split, run, on_detected)
+    threshold = choose_threshold(results, MAX_MISS_RATE)
+    validation = report(results, validation_split.name, threshold)
+    card = {
+        "name": MODEL_NAME,
+        "version": "1",
+        "task": f"prohibited-item detection in dual-energy X-ray baggage, {len(PROHIBITED)} "
+        "classes, bag alarm",
+        "architecture": "CenterNet (centre points), residual backbone + feature pyramid to "
+        f"stride 4, {sum(p.numel() for p in model.parameters())} parameters",
+        "inputs": list(INPUT_CHANNELS),
+        "pixel_mm": 3.0,
+        "classes": [{"id": c.id, "name": c.name, "category": c.category} for c in PROHIBITED],
+        "training": {
+            "config": asdict(config),
+            "train_split": asdict(train_split),
+            "validation_split": asdict(validation_split),
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()} {platform.processor() or platform.system()}",
+            "torch": _torch_version(),
+        },
+        "operating_point": {
+            "threshold": threshold,
+            "rule": f"highest threshold with validation miss rate <= {MAX_MISS_RATE}",
+        },
+        "validation": validation.to_json(),
+    }
+    files.card_path.write_text(json.dumps(card, indent=2))
+    return files
+
+
+def _torch_version() -> str:
+    import torch
+
+    return str(torch.__version__)
+
+
+def evaluate_detector(
+    files: ModelFiles,
+    cache: Path,
+    run: Run,
+    sets: tuple[str, ...] = ("standard", "hard"),
+    *,
+    on_simulated: Callable[[str, int, int], None] | None = None,
+    on_detected: Callable[[str, int], None] | None = None,
+) -> list[Report]:
+    """The fixed test sets, simulated once into ``cache``, through the detector at its
+    shipped threshold."""
+    reports = []
+    threshold = files.threshold
+    for name in sets:
+        split = TEST_SPLITS[name]
+        done = [0]
+
+        def simulated(n: int, split: Split = split, done: list[int] = done) -> None:
+            done[0] += n
+            if on_simulated is not None:
+                on_simulated(split.name, done[0], split.images)
+
+        build_split(cache, split, run, simulated)
+
+        def detected(n: int, name: str = split.name) -> None:
+            if on_detected is not None:
+                on_detected(name, n)
+
+        results = detect_split(files.onnx, cache, split, run, detected)
+        reports.append(report(results, split.name, threshold))
+    return reports

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from yangcheng.security.detect.inputs import DetectorInputError, network_input, transmission
+from yangcheng.security.materials import material
+from yangcheng.security.physics import transmit
+
+
+def _pair(size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    thickness = np.zeros((size, size, 2))
+    thickness[30:90, 40:100, 0] = 2.0  # water
+    thickness[60:70, 10:120, 1] = 0.3  # steel bar
+    image = transmit(thickness, [material("water"), material("steel")])
+    return image.low, image.high
+
+
+def test_the_network_sees_attenuation_and_zeff_at_half_resolution() -> None:
+    low, high = _pair()
+    x = network_input(low, high)
+    assert x.shape == (3, 64, 64) and x.dtype == np.float32
+    assert np.all(x[:, :5, :5] == 0)  # open beam: no attenuation, no material
+    assert x[0, 25, 35] > x[1, 25, 35] > 0  # low energy attenuated more than high
+    water_z, steel_z = x[2, 25, 35] * 25 + 5, x[2, 32, 10] * 25 + 5
+    assert 6.5 < water_z < 9 and steel_z > 20
+
+
+def test_uint16_and_float_transmission_agree() -> None:
+    low, high = _pair()
+    as_u16 = [np.round(t * 65535).astype(np.uint16) for t in (low, high)]
+    assert np.allclose(network_input(*as_u16), network_input(low, high), atol=2e-3)
+
+
+@pytest.mark.parametrize(
+    ("image", "words"),
+    [
+        (np.zeros((128, 128, 3), np.uint8), "colour image"),
+        (np.ones((32, 128)), "each side must be"),
+        (np.full((128, 128), np.nan), "NaN"),
+        (np.full((128, 128), 3.0), "must lie in 0..1"),
+        (np.ones((128, 128), np.int32), "pixel type int32"),
+        (np.ones((128,)), "2-D"),
+    ],
+)
+def test_bad_images_are_refused_naming_the_problem(image: np.ndarray, words: str) -> None:
+    with pytest.raises(DetectorInputError, match=words) as err:
+        transmission(image, "low")
+    assert err.value.field == "low"
+
+
+def test_the_two_energies_must_be_the_same_size() -> None:
+    with pytest.raises(DetectorInputError, match="same size") as err:
+        network_input(np.ones((128, 128)), np.ones((128, 96)))
+    assert err.value.field == "high"

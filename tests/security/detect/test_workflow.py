@@ -1,0 +1,49 @@
+"""The whole training command on a toy budget: simulate, train, export, validate, card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from typer.testing import CliRunner
+
+from yangcheng.cli import app
+from yangcheng.security.dataset import XrayBaggageDataset
+from yangcheng.security.detect.infer import XrayDetector
+from yangcheng.security.detect.model_files import ModelFiles
+
+
+def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> None:
+    args = ["security", "train", "--out", str(tmp_path / "m"), "--cache", str(tmp_path / "c"),
+            "--train-images", "4", "--hard-images", "2", "--val-images", "3",
+            "--val-hard-images", "1", "--epochs", "1", "--batch-size", "3", "--workers", "1",
+            "--threads", "1"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "threshold" in result.output and "AP@0.5 per class" in result.output
+    files = ModelFiles.at(tmp_path / "m" / "xray-centernet-v1.onnx")
+    card = json.loads(files.card_path.read_text())
+    assert card["training"]["train_split"]["parts"] == [[101, 4, False], [102, 2, True]]
+    assert card["validation"]["images"] == 4 and len(card["classes"]) == 23
+    assert 0 <= files.threshold <= 1
+    assert len(list((tmp_path / "c" / "train").glob("*.npz"))) == 2
+
+    detector = XrayDetector(files, min_score=0.0)
+    image, _ = XrayBaggageDataset(5, 1).scan(0)
+    bag = detector.detect(image.low, image.high)
+    assert len(bag.detections) == detector.max_detections
+    assert all(0 <= d.box_xywh[0] <= 512 and d.box_xywh[2] > 0 for d in bag.detections)
+    assert bag.alarm == (bag.bag_score >= files.threshold)
+    assert set(bag.timings_ms) == {"preprocess", "network"}
+    assert np.all(np.diff([d.score for d in bag.detections]) <= 0)
+
+    again = CliRunner().invoke(app, args)  # resumes: shards and checkpoint reused
+    assert again.exit_code == 0, again.output
+
+
+def test_evaluate_refuses_unknown_sets_and_missing_models(tmp_path: Path) -> None:
+    bad_set = CliRunner().invoke(app, ["security", "evaluate", "--sets", "easy"])
+    assert bad_set.exit_code == 2 and "--sets" in bad_set.output
+    missing = CliRunner().invoke(app, ["security", "evaluate", "--model", str(tmp_path / "x.onnx")])
+    assert missing.exit_code == 2 and "no such model" in missing.output

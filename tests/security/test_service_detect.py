@@ -1,0 +1,142 @@
+"""security.xray.detect with the shipped model: real detections, clear refusals, jobs, console."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from tests.browser import chromium_page, serve
+from tests.conftest import KeyMaker, wait_for_job
+from yangcheng.platform.catalog import InvalidInput, Registry
+from yangcheng.security import service
+from yangcheng.security.dataset import STANDARD_TEST, XrayBaggageDataset
+from yangcheng.security.service_detect import DETECT
+
+NAME = "security.xray.detect"
+
+
+def _png(image: np.ndarray) -> str:
+    return base64.b64encode(cv2.imencode(".png", image)[1].tobytes()).decode()
+
+
+def _u16(t: np.ndarray) -> np.ndarray:
+    return np.round(t * 65535).astype(np.uint16)
+
+
+def test_registered_with_its_model_card() -> None:
+    registry = Registry()
+    service.register(registry)
+    assert NAME in registry.capabilities
+    card = next(c for c in registry.models.values() if c.name == "xray-centernet")
+    assert "CenterNet" in card.description and card.artifact
+
+
+def test_finds_the_items_of_test_bags_where_they_are() -> None:
+    """Recall at IoU 0.5 over the first bags of the standard test set, for items that show."""
+    found = total = 0
+    for index in range(12):
+        out = DETECT.invoke({"simulated": {"seed": STANDARD_TEST.seed, "index": index}})
+        _, annotations = XrayBaggageDataset(STANDARD_TEST.seed, index + 1).scan(index)
+        for a in annotations:
+            if a.mask.sum() < 300:
+                continue
+            total += 1
+            x, y, w, h = a.bbox_xywh
+            for d in out.detections:  # type: ignore[attr-defined]
+                dx, dy, dw, dh = d.box_xywh
+                ix = max(0.0, min(x + w, dx + dw) - max(x, dx))
+                iy = max(0.0, min(y + h, dy + dh) - max(y, dy))
+                iou = ix * iy / (w * h + dw * dh - ix * iy)
+                if d.class_id == a.class_id and iou >= 0.5 and d.alarm:
+                    found += 1
+                    break
+    assert total >= 10 and found / total >= 0.8
+
+
+def test_images_and_the_simulated_bag_give_the_same_answer() -> None:
+    image, _ = XrayBaggageDataset(STANDARD_TEST.seed, 4).scan(3)
+    from_images = DETECT.invoke(
+        {"low_png_base64": _png(_u16(image.low)), "high_png_base64": _png(_u16(image.high))}
+    )
+    simulated = DETECT.invoke({"simulated": {"seed": STANDARD_TEST.seed, "index": 3}})
+    assert from_images.alarm == simulated.alarm  # type: ignore[attr-defined]
+    assert from_images.bag_score == pytest.approx(simulated.bag_score, abs=0.02)  # type: ignore[attr-defined]
+    drawn = from_images.annotated_image  # type: ignore[attr-defined]
+    assert (drawn.width, drawn.height) == (512, 512)
+    assert len(drawn.boxes) == len(from_images.detections)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        ({"low_png_base64": "AAAA"}, "high_png_base64 is missing"),
+        ({"high_png_base64": "AAAA"}, "low_png_base64 is missing"),
+        ({}, "low_png_base64 is missing"),
+        ({"simulated": {"seed": 1}, "low_png_base64": "AAAA"}, "not both"),
+        ({"simulated": {"seed": 1}, "threshold": 2}, "less than or equal to 1"),
+    ],
+)
+def test_malformed_requests_are_refused(payload: dict[str, object], words: str) -> None:
+    with pytest.raises(ValidationError, match=words):
+        DETECT.invoke(payload)
+
+
+_GREY = np.full((128, 128), 40000, np.uint16)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "field", "words"),
+    [
+        ("%%%", _png(_GREY), "low_png_base64", "not valid base64"),
+        (base64.b64encode(b"\x89PNG\r\n\x1a\nbroken").decode(), _png(_GREY), "low_png_base64",
+         "not a readable PNG"),
+        (_png(_GREY), _png(np.zeros((128, 128, 3), np.uint8)), "high_png_base64", "colour image"),
+        (_png(_GREY), _png(np.full((128, 96), 40000, np.uint16)), "high_png_base64", "same size"),
+        (_png(np.full((32, 32), 9, np.uint16)), _png(_GREY), "low_png_base64", "each side"),
+    ],
+)  # fmt: skip
+def test_bad_images_are_refused_naming_the_field(
+    low: str, high: str, field: str, words: str
+) -> None:
+    with pytest.raises(InvalidInput, match=words) as err:
+        DETECT.invoke({"low_png_base64": low, "high_png_base64": high})
+    assert err.value.field == field
+
+
+def test_batch_detection_runs_as_a_job(client: TestClient, make_key: KeyMaker) -> None:
+    key = make_key("security,jobs")
+    api = {"Authorization": f"Bearer {key}"}
+    items = [{"simulated": {"seed": STANDARD_TEST.seed, "index": i}} for i in range(3)]
+    job = client.post("/v1/jobs", json={"capability": NAME, "items": items}, headers=api).json()
+    assert wait_for_job(client, job["id"], api)["state"] == "succeeded"
+    rows = client.get(f"/v1/jobs/{job['id']}/results", headers=api).json()["rows"]
+    assert [r["ok"] for r in rows] == [True] * 3
+    assert all("alarm" in r["output"] for r in rows)
+
+
+@pytest.mark.browser
+def test_detections_drawn_in_chromium(app: object, make_key: KeyMaker, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    key = make_key("*")
+    shots = Path(os.environ.get("YC_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with serve(app) as base, chromium_page((1280, 900), 60_000) as (page, problems):
+        page.goto(f"{base}/console/login")
+        page.fill("#key", key)
+        page.click("button[type=submit]")
+        page.goto(f"{base}/console/capabilities/{NAME}")
+        page.click("text=Fill with example")
+        page.click("#try-form button[type=submit]")
+        figure = page.locator("figure.annotated-image")
+        expect(figure).to_be_visible(timeout=60_000)
+        page.screenshot(path=str(shots / "xray-detect-result.png"), full_page=True)
+        assert figure.locator("svg.ai-overlay .ai-box").count() >= 1
+    assert problems == []
