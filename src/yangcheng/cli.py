@@ -370,7 +370,10 @@ def _figure(value: Any) -> str:
 @app.command()
 def bench(
     scenario: Annotated[
-        str, typer.Argument(help="platform (more as scenarios land).")
+        str,
+        typer.Argument(
+            help="platform, finance, finance-models, identity, security-data or security."
+        ),
     ] = "platform",
     out: Annotated[Path, typer.Option(help="Folder for the JSON results.")] = Path(
         "benchmarks/results"

@@ -89,7 +89,8 @@ def train_command(
                     "training",
                     r.step,
                     r.total,
-                    f"heatmap {r.heatmap:.3f} size {r.size:.3f} offset {r.offset:.3f}",
+                    f"heatmap {r.heatmap:.3f} size {r.size:.3f} offset {r.offset:.3f} "
+                    f"bag {r.bag:.3f}",
                 )
 
             files = train_detector(
@@ -123,6 +124,9 @@ def evaluate_command(
     sets: Annotated[str, typer.Option(help="standard, hard, or standard,hard.")] = "standard,hard",
     workers: Annotated[int, typer.Option(min=1)] = 2,
     out: Annotated[Path | None, typer.Option(help="Write the reports as JSON here.")] = None,
+    record: Annotated[
+        bool, typer.Option(help="Also store the figures in the model's card (the catalog's).")
+    ] = False,
 ) -> None:
     """Per-class AP, mAP@0.5, bag miss and false-alarm rates with 95 % intervals, on the fixed
     test sets (simulated once into the cache)."""
@@ -162,6 +166,10 @@ def evaluate_command(
     _print_reports(data)
     if out is not None:
         out.write_text(json.dumps(data, indent=2))
+    if record:
+        card = files.card()
+        card.setdefault("test", {}).update({r["split"]: r for r in data})
+        files.card_path.write_text(json.dumps(card, indent=2))
 
 
 def _pct(x: float) -> str:

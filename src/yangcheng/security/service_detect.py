@@ -89,6 +89,10 @@ class DetectionOut(BaseModel):
         "does not read as organic; such a box does not raise the alarm alone."
     )
     alarm: bool = Field(description="This box raises the bag alarm.")
+    also_possible: list[str] = Field(
+        default_factory=list,
+        description="Other classes the detector saw at the same place, less confidently.",
+    )
 
 
 class DetectResponse(BaseModel):
@@ -152,6 +156,29 @@ def _picture(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
+def _iou(a: list[float], b: list[float]) -> float:
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / max(a[2] * a[3] + b[2] * b[3] - inter, 1e-9)
+
+
+def _one_per_object(detections: list[DetectionOut], iou: float = 0.5) -> list[DetectionOut]:
+    """A screener wants one label per object: boxes overlapping a more confident one are
+    folded into it as ``also_possible`` (the network scores each class separately)."""
+    kept: list[DetectionOut] = []
+    for d in sorted(detections, key=lambda d: -d.score):
+        for k in kept:
+            if _iou(k.box_xywh, d.box_xywh) >= iou:
+                if d.class_name != k.class_name and d.class_name not in k.also_possible:
+                    k.also_possible.append(d.class_name)
+                k.alarm = k.alarm or d.alarm
+                break
+        else:
+            kept.append(d)
+    return kept
+
+
 def detect(req: DetectRequest) -> DetectResponse:
     low, high = _images(req)
     model = detector()
@@ -161,22 +188,24 @@ def detect(req: DetectRequest) -> DetectResponse:
         field = {"low": "low_png_base64", "high": "high_png_base64"}[exc.field]
         raise InvalidInput(field, exc.reason) from None
     threshold = req.threshold if req.threshold is not None else result.threshold
-    out = [
-        DetectionOut(
-            class_id=d.class_id,
-            class_name=d.class_name,
-            category=d.category,
-            score=round(d.score, 4),
-            box_xywh=[round(v, 1) for v in d.box_xywh],
-            z_eff=d.z_eff,
-            attenuation=d.attenuation,
-            material=d.material,
-            material_consistent=d.material_consistent,
-            alarm=d.material_consistent and d.score >= threshold,
-        )
-        for d in result.detections
-        if d.score >= min(threshold, 0.2)
-    ]
+    out = _one_per_object(
+        [
+            DetectionOut(
+                class_id=d.class_id,
+                class_name=d.class_name,
+                category=d.category,
+                score=round(d.score, 4),
+                box_xywh=[round(v, 1) for v in d.box_xywh],
+                z_eff=d.z_eff,
+                attenuation=d.attenuation,
+                material=d.material,
+                material_consistent=d.material_consistent,
+                alarm=d.material_consistent and d.score >= threshold,
+            )
+            for d in result.detections
+            if d.score >= min(threshold, 0.2)
+        ]
+    )
     height, width = low.shape[:2]
     return DetectResponse(
         alarm=result.bag_score >= threshold,
@@ -212,9 +241,10 @@ def model_card() -> ModelCard:
     operating = card["operating_point"]
     metrics: dict[str, float] = {}
     for name, report in card.get("test", {}).items():
-        metrics[f"{name}_map50"] = round(report["map50"], 4)
-        metrics[f"{name}_miss_rate"] = report["operating"]["miss_rate"]
-        metrics[f"{name}_false_alarm_rate"] = report["operating"]["false_alarm_rate"]
+        key = name.replace("-", "_")
+        metrics[f"{key}_map50"] = round(report["map50"], 4)
+        metrics[f"{key}_miss_rate"] = report["operating"]["miss_rate"]
+        metrics[f"{key}_false_alarm_rate"] = report["operating"]["false_alarm_rate"]
     return ModelCard(
         name=card["name"],
         version=card["version"],

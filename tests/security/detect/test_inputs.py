@@ -53,3 +53,10 @@ def test_the_two_energies_must_be_the_same_size() -> None:
     with pytest.raises(DetectorInputError, match="same size") as err:
         network_input(np.ones((128, 128)), np.ones((128, 96)))
     assert err.value.field == "high"
+
+
+def test_swapped_energies_are_refused() -> None:
+    low, high = _pair()
+    network_input(low, high)
+    with pytest.raises(DetectorInputError, match="look swapped"):
+        network_input(high, low)

@@ -47,3 +47,23 @@ def test_evaluate_refuses_unknown_sets_and_missing_models(tmp_path: Path) -> Non
     assert bad_set.exit_code == 2 and "--sets" in bad_set.output
     missing = CliRunner().invoke(app, ["security", "evaluate", "--model", str(tmp_path / "x.onnx")])
     assert missing.exit_code == 2 and "no such model" in missing.output
+
+
+def test_detect_command_prints_the_verdict_and_saves_the_picture(tmp_path: Path) -> None:
+    picture = tmp_path / "bag.png"
+    result = CliRunner().invoke(
+        app, ["security", "detect", "--seed", "20261126", "--index", "3", "--save", str(picture)]
+    )
+    assert result.exit_code == 0, result.output
+    assert ("ALARM" in result.output) or ("clear" in result.output)
+    import cv2
+
+    drawn = cv2.imread(str(picture))
+    assert drawn is not None and drawn.shape == (512, 512, 3)
+
+
+def test_detect_command_names_a_missing_energy(tmp_path: Path) -> None:
+    low = tmp_path / "low.png"
+    low.write_bytes(b"not a png")
+    result = CliRunner().invoke(app, ["security", "detect", "--low", str(low)])
+    assert result.exit_code == 2 and "high_png_base64 is missing" in result.output

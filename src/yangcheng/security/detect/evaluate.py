@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import beta
 
-from yangcheng.security.detect.infer import Detection, XrayDetector, bag_score
+from yangcheng.security.detect.infer import Detection, XrayDetector, alarm_score
 from yangcheng.security.detect.inputs import DOWNSAMPLE
 from yangcheng.security.detect.model_files import ModelFiles
 from yangcheng.security.detect.training_data import SHARD, Split, shard_path
@@ -30,6 +30,7 @@ __all__ = [
     "Report",
     "average_precision",
     "bag_figures",
+    "choose_rule",
     "choose_threshold",
     "detect_split",
     "proportion_interval",
@@ -45,6 +46,9 @@ class ImageResult:
     gt: np.ndarray
     """(n, 5): class_id, x0, y0, x1, y1 in input-image pixels."""
     detections: list[Detection]
+    bag_probability: float | None = None
+    rule: str = "detections"
+    """The alarm rule ``score`` follows (``infer.ALARM_RULES``)."""
 
     @property
     def threat(self) -> bool:
@@ -52,12 +56,14 @@ class ImageResult:
 
     @property
     def score(self) -> float:
-        return bag_score(self.detections)
+        return alarm_score(self.detections, self.bag_probability, self.rule)
 
 
 def _detect_shard(onnx: str, path: str) -> list[ImageResult]:
     """Executor task: one shard through a single-threaded detector."""
-    detector = XrayDetector(ModelFiles.at(Path(onnx)), threshold=1.0, threads=1)
+    # No card yet when validation runs: the threshold and rule are applied to the results.
+    files = ModelFiles.at(Path(onnx))
+    detector = XrayDetector(files, threshold=1.0, threads=1, rule="detections")
     with np.load(path) as shard:
         xs = shard["x"]
         boxes = json.loads(str(shard["boxes"]))
@@ -65,7 +71,8 @@ def _detect_shard(onnx: str, path: str) -> list[ImageResult]:
     for x, b in zip(xs, boxes, strict=True):
         gt = np.array(b, np.float32).reshape(-1, 5)
         gt[:, 1:] *= DOWNSAMPLE
-        out.append(ImageResult(gt, detector.detect_input(x.astype(np.float32))))
+        detections, probability = detector.detect_input(x.astype(np.float32))
+        out.append(ImageResult(gt, detections, probability))
     return out
 
 
@@ -233,6 +240,26 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def choose_rule(results: list[ImageResult]) -> tuple[str, float]:
+    """The alarm rule (and its threshold) with the fewest validation false alarms at the
+    miss-rate target; the bag head is a candidate only when the graph has one."""
+    rules = ["detections"]
+    if all(r.bag_probability is not None for r in results):
+        rules.append("bag_head")
+    best: tuple[float, str, float] | None = None
+    for rule in rules:
+        for r in results:
+            r.rule = rule
+        threshold = choose_threshold(results)
+        false_alarms = bag_figures(results, threshold).false_alarm_rate
+        if best is None or false_alarms < best[0]:
+            best = (false_alarms, rule, threshold)
+    assert best is not None
+    for r in results:
+        r.rule = best[1]
+    return best[1], best[2]
 
 
 def report(results: list[ImageResult], split: str, threshold: float) -> Report:

@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from yangcheng.security.detect.inputs import DOWNSAMPLE, network_input
+from yangcheng.security.detect.inputs import DOWNSAMPLE, OUTPUT_STRIDE, network_input
 from yangcheng.security.detect.model_files import DEFAULT_MODEL, ModelFiles
 from yangcheng.security.objects import PROHIBITED
 
 __all__ = [
+    "ALARM_RULES",
     "MATERIAL_CLASSES",
     "BagResult",
     "Detection",
@@ -28,7 +29,6 @@ __all__ = [
     "material_band",
 ]
 
-_STRIDE = 4 * DOWNSAMPLE  # input pixels per output cell
 _PAD = 32
 MATERIAL_CLASSES = frozenset({"flammable_liquid", "powder", "drug_package", "explosive_block"})
 """Classes defined by what they are made of: their alarm needs organic material evidence."""
@@ -56,13 +56,20 @@ class Detection:
     """False for a material-defined class whose material evidence is not organic."""
 
 
+ALARM_RULES = ("detections", "bag_head")
+"""How a bag's alarm score is made: the most confident detection the material evidence does
+not contradict, or the network's own bag head (trained on "is anything prohibited here")."""
+
+
 @dataclass
 class BagResult:
     detections: list[Detection]
     bag_score: float
-    """Highest score among detections that may raise the alarm."""
+    """The alarm score, by the model's alarm rule."""
     alarm: bool
     threshold: float
+    bag_probability: float | None = None
+    """The bag head's threat probability, for graphs that have one."""
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -77,9 +84,13 @@ class XrayDetector:
         min_score: float = 0.05,
         threads: int = 2,
         max_detections: int = 50,
+        rule: str | None = None,
     ) -> None:
         self.files = model
         self.threshold = float(threshold if threshold is not None else model.threshold)
+        self.rule = rule if rule is not None else model.alarm_rule
+        if self.rule not in ALARM_RULES:
+            raise ValueError(f"alarm rule {self.rule!r} is not one of {ALARM_RULES}")
         self.min_score = min_score
         self.threads = threads
         self.max_detections = max_detections
@@ -100,15 +111,25 @@ class XrayDetector:
         t0 = time.perf_counter()
         x = network_input(low, high)
         t1 = time.perf_counter()
-        detections = self._decode(x, self._run(x))
+        outputs = self._run(x)
+        detections = self._decode(x, outputs)
         t2 = time.perf_counter()
-        return self._result(
-            detections, {"preprocess": 1000 * (t1 - t0), "network": 1000 * (t2 - t1)}
+        probability = bag_probability(outputs)
+        score = alarm_score(detections, probability, self.rule)
+        return BagResult(
+            detections,
+            score,
+            score >= self.threshold,
+            self.threshold,
+            probability,
+            {"preprocess": 1000 * (t1 - t0), "network": 1000 * (t2 - t1)},
         )
 
-    def detect_input(self, x: np.ndarray) -> list[Detection]:
-        """Detections from a prepared network input ``x[3, h, w]`` (evaluation on shards)."""
-        return self._decode(x, self._run(x))
+    def detect_input(self, x: np.ndarray) -> tuple[list[Detection], float | None]:
+        """Detections and bag probability from a prepared network input ``x[3, h, w]``
+        (evaluation on shards)."""
+        outputs = self._run(x)
+        return self._decode(x, outputs), bag_probability(outputs)
 
     def _run(self, x: np.ndarray) -> list[np.ndarray]:
         _, h, w = x.shape
@@ -118,7 +139,7 @@ class XrayDetector:
         return outputs
 
     def _decode(self, x: np.ndarray, outputs: list[np.ndarray]) -> list[Detection]:
-        scores, size, offset = (o[0] for o in outputs)
+        scores, size, offset = (o[0] for o in outputs[:3])
         _, oh, ow = scores.shape
         _, h, w = x.shape
         flat = scores.reshape(-1)
@@ -130,9 +151,10 @@ class XrayDetector:
         for idx in top:
             cls, cell = divmod(int(idx), oh * ow)
             row, col = divmod(cell, ow)
-            cx = (col + offset[0, row, col]) * 4
-            cy = (row + offset[1, row, col]) * 4
-            bw, bh = np.exp(size[0, row, col]) * 4, np.exp(size[1, row, col]) * 4
+            cx = (col + offset[0, row, col]) * OUTPUT_STRIDE
+            cy = (row + offset[1, row, col]) * OUTPUT_STRIDE
+            bw = np.exp(size[0, row, col]) * OUTPUT_STRIDE
+            bh = np.exp(size[1, row, col]) * OUTPUT_STRIDE
             x0, y0 = max(cx - bw / 2, 0.0), max(cy - bh / 2, 0.0)
             x1, y1 = min(cx + bw / 2, float(w)), min(cy + bh / 2, float(h))
             if x1 <= x0 or y1 <= y0:
@@ -160,14 +182,19 @@ class XrayDetector:
             )
         return out
 
-    def _result(self, detections: list[Detection], timings: dict[str, float]) -> BagResult:
-        score = bag_score(detections)
-        return BagResult(detections, score, score >= self.threshold, self.threshold, timings)
+
+def bag_probability(outputs: list[np.ndarray]) -> float | None:
+    return float(outputs[3].reshape(-1)[0]) if len(outputs) > 3 else None
 
 
-def bag_score(detections: list[Detection]) -> float:
-    """The bag's alarm score: its most confident detection that the material does not
-    contradict."""
+def alarm_score(
+    detections: list[Detection], bag_probability: float | None, rule: str = "detections"
+) -> float:
+    """The bag's alarm score under ``rule`` (one of ``ALARM_RULES``)."""
+    if rule == "bag_head":
+        if bag_probability is None:
+            raise ValueError("the alarm rule is bag_head but the graph has no bag output")
+        return bag_probability
     return max((d.score for d in detections if d.material_consistent), default=0.0)
 
 

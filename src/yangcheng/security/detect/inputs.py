@@ -20,6 +20,7 @@ __all__ = [
     "INPUT_CHANNELS",
     "MAX_SIDE",
     "MIN_SIDE",
+    "OUTPUT_STRIDE",
     "DetectorInputError",
     "network_input",
     "transmission",
@@ -27,6 +28,8 @@ __all__ = [
 
 DOWNSAMPLE = 2
 """Input pixels per network pixel on each axis (1.5 mm scanner pitch -> 3 mm)."""
+OUTPUT_STRIDE = 4
+"""Network pixels per output cell of the detector's heatmaps."""
 INPUT_CHANNELS = ("low attenuation / 5", "high attenuation / 5", "(Zeff - 5) / 25")
 MIN_SIDE = 64
 MAX_SIDE = 4096
@@ -82,6 +85,20 @@ def transmission(image: np.ndarray, field: str) -> np.ndarray:
     return np.clip(out, _MIN_TRANSMISSION, 1.0)
 
 
+def _check_order(a_low: np.ndarray, a_high: np.ndarray) -> None:
+    """Every material attenuates the low-energy beam more than the high-energy one; images
+    where the opposite holds were passed the wrong way round."""
+    dense = a_high > 0.1
+    if dense.mean() < 0.01:
+        return  # an empty tray: nothing to compare
+    if np.median(a_low[dense] / a_high[dense]) < 1.0:
+        raise DetectorInputError(
+            "low",
+            "attenuates less than the high-energy image, which no material does: "
+            "the two energies look swapped",
+        )
+
+
 def network_input(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """The (3, H/2, W/2) float32 tensor the network takes, from both channels' transmission."""
     t_low, t_high = transmission(low, "low"), transmission(high, "high")
@@ -91,10 +108,12 @@ def network_input(low: np.ndarray, high: np.ndarray) -> np.ndarray:
             f"is {t_high.shape[1]}x{t_high.shape[0]} but low is "
             f"{t_low.shape[1]}x{t_low.shape[0]}; the two energies must be the same size",
         )
+    a_low, a_high = -np.log(t_low), -np.log(t_high)
+    _check_order(a_low, a_high)
     h, w = t_low.shape
     size = (max(w // DOWNSAMPLE, 1), max(h // DOWNSAMPLE, 1))
-    a_low = cv2.resize(-np.log(t_low), size, interpolation=cv2.INTER_AREA)
-    a_high = cv2.resize(-np.log(t_high), size, interpolation=cv2.INTER_AREA)
+    a_low = cv2.resize(a_low, size, interpolation=cv2.INTER_AREA)
+    a_high = cv2.resize(a_high, size, interpolation=cv2.INTER_AREA)
     z = estimate_z_eff(DualEnergyImage(low=np.exp(-a_low), high=np.exp(-a_high)))
     z_channel = np.nan_to_num((z - 5.0) / 25.0, nan=0.0)
     return np.stack([a_low / _ATTENUATION_SCALE, a_high / _ATTENUATION_SCALE, z_channel]).astype(

@@ -12,9 +12,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["OUTPUT_STRIDE", "CenterNet", "ExportWrapper"]
+from yangcheng.security.detect.inputs import OUTPUT_STRIDE
 
-OUTPUT_STRIDE = 4
+__all__ = ["OUTPUT_STRIDE", "CenterNet", "ExportWrapper"]
 
 
 def _conv(c_in: int, c_out: int, stride: int = 1, k: int = 3) -> nn.Sequential:
@@ -46,8 +46,8 @@ def _stage(c_in: int, c_out: int, blocks: int) -> nn.Sequential:
 
 class CenterNet(nn.Module):
     """``x[n, 3, h, w]`` (h, w multiples of 32) -> heatmap logits ``[n, classes, h/4, w/4]``,
-    box size ``[n, 2, h/4, w/4]`` (width, height in output cells, log scale) and the centre's
-    sub-cell offset ``[n, 2, h/4, w/4]``."""
+    box size ``[n, 2, h/4, w/4]`` (width, height in output cells, log scale), the centre's
+    sub-cell offset ``[n, 2, h/4, w/4]`` and the bag's threat logit ``[n, 1]``."""
 
     def __init__(self, classes: int, in_channels: int = 3, width: int = 32) -> None:
         super().__init__()
@@ -63,10 +63,13 @@ class CenterNet(nn.Module):
         self.heatmap = nn.Conv2d(f, classes, 1)
         self.size = nn.Conv2d(f, 2, 1)
         self.offset = nn.Conv2d(f, 2, 1)
+        self.bag = nn.Linear(f + c5, 1)
         assert self.heatmap.bias is not None
         nn.init.constant_(self.heatmap.bias, -4.6)  # prior 1 %: focal loss starts stable
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         p2 = self.stem(x)
         p3 = self.c3(p2)
         p4 = self.c4(p3)
@@ -79,7 +82,11 @@ class CenterNet(nn.Module):
             strict=True,
         ):
             top = smooth(lateral(level) + F.interpolate(top, size=level.shape[-2:]))
-        return self.heatmap(top), self.size(top), self.offset(top)
+        # the bag head: is anything prohibited in this bag at all? Trained on the very
+        # question the alarm answers, from the finest map's strongest response and the
+        # coarsest map's context.
+        pooled = torch.cat([top.amax(dim=(2, 3)), p5.mean(dim=(2, 3))], dim=1)
+        return self.heatmap(top), self.size(top), self.offset(top), self.bag(pooled)
 
 
 class ExportWrapper(nn.Module):
@@ -90,8 +97,10 @@ class ExportWrapper(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        logits, size, offset = self.model(x)
+    def forward(
+        self, x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        logits, size, offset, bag = self.model(x)
         scores = torch.sigmoid(logits)
         peaks = F.max_pool2d(scores, 3, stride=1, padding=1)
-        return scores * (scores == peaks).to(scores.dtype), size, offset
+        return scores * (scores == peaks).to(scores.dtype), size, offset, torch.sigmoid(bag)

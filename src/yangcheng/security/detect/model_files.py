@@ -33,6 +33,11 @@ class ModelFiles:
         return data
 
     @property
+    def alarm_rule(self) -> str:
+        """How the alarm score is made (``infer.ALARM_RULES``); older cards: detections."""
+        return str(self.card()["operating_point"].get("alarm_rule", "detections"))
+
+    @property
     def threshold(self) -> float:
         """The bag-alarm operating threshold chosen on the validation split."""
         return float(self.card()["operating_point"]["threshold"])

@@ -49,6 +49,7 @@ class StepReport:
     heatmap: float
     size: float
     offset: float
+    bag: float
     seconds: float
 
 
@@ -120,7 +121,7 @@ def train(
     model.train()
     _, _, h, w = data.x.shape
     out_h, out_w = h // OUTPUT_STRIDE, w // OUTPUT_STRIDE
-    sums = np.zeros(3)
+    sums = np.zeros(4)
     count = 0
     started = time.perf_counter()
     while step < total:
@@ -128,7 +129,7 @@ def train(
         t = make_targets(boxes, model.classes, out_h, out_w, OUTPUT_STRIDE)
         for group in optimiser.param_groups:
             group["lr"] = _lr(step, total, config)
-        logits, size, offset = model(torch.from_numpy(x))
+        logits, size, offset, bag = model(torch.from_numpy(x))
         mask = torch.from_numpy(t.mask).unsqueeze(-1)
         index = torch.from_numpy(t.index)
         objects = mask.sum().clamp(min=1.0)
@@ -139,19 +140,21 @@ def train(
         loss_off = (
             F.l1_loss(_gather(offset, index), torch.from_numpy(t.offset), reduction="none") * mask
         ).sum() / objects
-        loss = loss_hm + loss_size + loss_off
+        threat = torch.tensor([[float(len(b) > 0)] for b in boxes])
+        loss_bag = F.binary_cross_entropy_with_logits(bag, threat)
+        loss = loss_hm + loss_size + loss_off + loss_bag
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
         optimiser.step()
         step += 1
-        sums += [loss_hm.item(), loss_size.item(), loss_off.item()]
+        sums += [loss_hm.item(), loss_size.item(), loss_off.item(), loss_bag.item()]
         count += 1
         if step % config.checkpoint_every == 0 or step == total:
             _save(checkpoint, model, optimiser, step, config)
             if progress is not None:
-                hm, sz, off = sums / count
-                progress(StepReport(step, total, hm, sz, off, time.perf_counter() - started))
+                hm, sz, off, bg = sums / count
+                progress(StepReport(step, total, hm, sz, off, bg, time.perf_counter() - started))
             sums[:] = 0
             count = 0
     model.eval()
@@ -180,7 +183,8 @@ def _save(
 
 def export_onnx(model: CenterNet, path: Path) -> None:
     """The serving graph: input ``x[n, 3, h, w]`` -> ``scores`` (peaks only), ``size``,
-    ``offset``; height and width are dynamic (multiples of 32)."""
+    ``offset``, ``bag`` (threat probability); height and width are dynamic (multiples of
+    32)."""
     wrapper = ExportWrapper(model).eval()  # restored after export: eval, not train
     example = torch.zeros(1, 3, 256, 256)
     tmp = path.with_suffix(".tmp.onnx")
@@ -190,12 +194,13 @@ def export_onnx(model: CenterNet, path: Path) -> None:
         (example,),
         str(tmp),
         input_names=["x"],
-        output_names=["scores", "size", "offset"],
+        output_names=["scores", "size", "offset", "bag"],
         dynamic_axes={
             "x": {0: "batch", 2: "height", 3: "width"},
             "scores": {0: "batch", 2: "out_height", 3: "out_width"},
             "size": {0: "batch", 2: "out_height", 3: "out_width"},
             "offset": {0: "batch", 2: "out_height", 3: "out_width"},
+            "bag": {0: "batch"},
         },
         opset_version=ONNX_OPSET,
         dynamo=False,

@@ -16,7 +16,7 @@ from typing import Any
 from yangcheng.security.detect.evaluate import (
     MAX_MISS_RATE,
     Report,
-    choose_threshold,
+    choose_rule,
     detect_split,
     report,
 )
@@ -76,7 +76,7 @@ def train_detector(
     files = ModelFiles.at(out / f"{MODEL_NAME}-v1.onnx")
     export_onnx(model, files.onnx)
     results = detect_split(files.onnx, cache, validation_split, run, on_detected)
-    threshold = choose_threshold(results, MAX_MISS_RATE)
+    rule, threshold = choose_rule(results)
     validation = report(results, validation_split.name, threshold)
     card = {
         "name": MODEL_NAME,
@@ -98,7 +98,9 @@ def train_detector(
         },
         "operating_point": {
             "threshold": threshold,
-            "rule": f"highest threshold with validation miss rate <= {MAX_MISS_RATE}",
+            "alarm_rule": rule,
+            "rule": f"highest threshold with validation miss rate <= {MAX_MISS_RATE}; alarm "
+            "rule with the fewest validation false alarms there",
         },
         "validation": validation.to_json(),
     }
@@ -124,7 +126,7 @@ def evaluate_detector(
     """The fixed test sets, simulated once into ``cache``, through the detector at its
     shipped threshold."""
     reports = []
-    threshold = files.threshold
+    threshold, rule = files.threshold, files.alarm_rule
     for name in sets:
         split = TEST_SPLITS[name]
         done = [0]
@@ -141,5 +143,7 @@ def evaluate_detector(
                 on_detected(name, n)
 
         results = detect_split(files.onnx, cache, split, run, detected)
+        for r in results:
+            r.rule = rule
         reports.append(report(results, split.name, threshold))
     return reports
