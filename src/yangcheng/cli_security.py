@@ -22,10 +22,13 @@ def _write_chunk(
     seed: int, images: int, hard: bool, size: int, out: str, lo: int, hi: int
 ) -> tuple[int, int, int]:
     """One shard, on whichever worker the executor picks: (lo, hi, samples newly written)."""
+    from threadpoolctl import threadpool_limits
+
     from yangcheng.security.dataset import XrayBaggageDataset, write_samples
 
     dataset = XrayBaggageDataset(seed, images, size=(size, size), hard=hard)
-    return lo, hi, write_samples(dataset, Path(out), range(lo, hi))
+    with threadpool_limits(limits=1):  # the executor's processes are the parallelism
+        return lo, hi, write_samples(dataset, Path(out), range(lo, hi))
 
 
 @security_app.command("generate")

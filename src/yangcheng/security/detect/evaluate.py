@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from scipy.stats import beta
+from threadpoolctl import threadpool_limits
 
 from yangcheng.security.detect.infer import Detection, XrayDetector, alarm_score
 from yangcheng.security.detect.inputs import DOWNSAMPLE
@@ -102,7 +103,8 @@ def detect_split(
 
 
 def _detect_shard_keyed(onnx: str, path: str) -> tuple[str, list[ImageResult]]:
-    return path, _detect_shard(onnx, path)
+    with threadpool_limits(limits=1):  # one core per worker process, as ONNX Runtime's
+        return path, _detect_shard(onnx, path)
 
 
 def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from yangcheng.security.dataset import HARD_TEST, STANDARD_TEST, XrayBaggageDataset
 from yangcheng.security.detect.inputs import DOWNSAMPLE, network_input
@@ -72,10 +73,19 @@ def shard_path(root: Path, split: Split, part: int, lo: int) -> Path:
 
 
 def _write_shard(seed: int, images: int, hard: bool, lo: int, hi: int, path: str) -> int:
-    """Executor task: simulate bags ``lo..hi-1`` of one part into one shard file."""
+    """Executor task: simulate bags ``lo..hi-1`` of one part into one shard file.
+
+    Single-threaded BLAS: the executor's processes are the parallelism, and each worker's
+    own BLAS threads on top would oversubscribe the cores (and starve a training run).
+    """
     target = Path(path)
     if target.exists():
         return 0
+    with threadpool_limits(limits=1):
+        return _simulate_shard(seed, images, hard, lo, hi, target)
+
+
+def _simulate_shard(seed: int, images: int, hard: bool, lo: int, hi: int, target: Path) -> int:
     dataset = XrayBaggageDataset(seed, images, hard=hard)
     xs, boxes = [], []
     for index in range(lo, hi):
