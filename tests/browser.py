@@ -90,3 +90,11 @@ def chromium_page(
     finally:
         browser.close()
         pw.stop()
+
+
+def sign_in_and_open(page: Any, base: str, key: str, path: str) -> None:
+    """Log in to the console with ``key`` and open ``path`` (e.g. a capability's try page)."""
+    page.goto(f"{base}/console/login")
+    page.fill("#key", key)
+    page.click("button[type=submit]")
+    page.goto(f"{base}{path}")

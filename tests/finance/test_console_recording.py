@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.browser import chromium_page, serve
+from tests.browser import chromium_page, serve, sign_in_and_open
 from tests.conftest import KeyMaker
 from tests.finance.conftest import Recordings
 from yangcheng.config import Settings
@@ -63,10 +63,7 @@ def test_recording_qc_timeline_in_chromium(
     shots = Path(os.environ.get("YC_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with serve(app) as base, chromium_page((1280, 900), 120_000) as (page, problems):
-        page.goto(f"{base}/console/login")
-        page.fill("#key", key)
-        page.click("button[type=submit]")
-        page.goto(f"{base}/console/capabilities/finance.recording.inspect")
+        sign_in_and_open(page, base, key, "/console/capabilities/finance.recording.inspect")
         page.fill("#field-media_path", "good.mp4")
         page.click("#try-form button[type=submit]")
         expect(page.locator("svg.timeline-svg")).to_be_visible(timeout=120_000)

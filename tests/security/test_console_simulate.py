@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.browser import chromium_page, serve
+from tests.browser import chromium_page, serve, sign_in_and_open
 from tests.conftest import KeyMaker, wait_for_job
 
 NAME = "security.xray.simulate"
@@ -46,10 +46,7 @@ def test_simulated_bag_in_chromium(app: object, make_key: KeyMaker, tmp_path: Pa
     shots = Path(os.environ.get("YC_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with serve(app) as base, chromium_page((1280, 900), 60_000) as (page, problems):
-        page.goto(f"{base}/console/login")
-        page.fill("#key", key)
-        page.click("button[type=submit]")
-        page.goto(f"{base}/console/capabilities/{NAME}")
+        sign_in_and_open(page, base, key, f"/console/capabilities/{NAME}")
         page.click("text=Fill with example")
         expect(page.locator("#field-seed")).to_have_value("20261126")
         page.click("#try-form button[type=submit]")

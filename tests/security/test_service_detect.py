@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from tests.browser import chromium_page, serve
+from tests.browser import chromium_page, serve, sign_in_and_open
 from tests.conftest import KeyMaker, wait_for_job
 from yangcheng.platform.catalog import InvalidInput, Registry
 from yangcheng.security import service
@@ -144,10 +144,7 @@ def test_detections_drawn_in_chromium(app: object, make_key: KeyMaker, tmp_path:
     shots = Path(os.environ.get("YC_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with serve(app) as base, chromium_page((1280, 900), 60_000) as (page, problems):
-        page.goto(f"{base}/console/login")
-        page.fill("#key", key)
-        page.click("button[type=submit]")
-        page.goto(f"{base}/console/capabilities/{NAME}")
+        sign_in_and_open(page, base, key, f"/console/capabilities/{NAME}")
         page.click("text=Fill with example")
         page.click("#try-form button[type=submit]")
         figure = page.locator("figure.annotated-image")

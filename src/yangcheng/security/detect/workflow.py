@@ -48,6 +48,21 @@ def split_of(name: str, standard: int, hard: int, seeds: tuple[int, int]) -> Spl
     return Split(name, tuple(parts))
 
 
+def _simulate(
+    cache: Path, split: Split, run: Run, progress: Callable[[str, int, int], None] | None
+) -> None:
+    """Build the split's missing shards, reporting (split, bags done, bags in all)."""
+    done = 0
+
+    def simulated(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(split.name, done, split.images)
+
+    build_split(cache, split, run, simulated)
+
+
 def train_detector(
     cache: Path,
     out: Path,
@@ -62,14 +77,7 @@ def train_detector(
 ) -> ModelFiles:
     """Train into ``out`` and write ``out/xray-centernet-v1.onnx`` with its card."""
     for split in (train_split, validation_split):
-        done = [0]
-
-        def simulated(n: int, split: Split = split, done: list[int] = done) -> None:
-            done[0] += n
-            if on_simulated is not None:
-                on_simulated(split.name, done[0], split.images)
-
-        build_split(cache, split, run, simulated)
+        _simulate(cache, split, run, on_simulated)
     data = load_split(cache, train_split)
     model = train(data, out, config, on_step)
     del data
@@ -129,14 +137,7 @@ def evaluate_detector(
     threshold, rule = files.threshold, files.alarm_rule
     for name in sets:
         split = TEST_SPLITS[name]
-        done = [0]
-
-        def simulated(n: int, split: Split = split, done: list[int] = done) -> None:
-            done[0] += n
-            if on_simulated is not None:
-                on_simulated(split.name, done[0], split.images)
-
-        build_split(cache, split, run, simulated)
+        _simulate(cache, split, run, on_simulated)
 
         def detected(n: int, name: str = split.name) -> None:
             if on_detected is not None:
