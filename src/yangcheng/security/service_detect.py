@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from yangcheng.cards import ModelCard
 from yangcheng.platform.catalog import Capability, InvalidInput
 from yangcheng.security.dataset import STANDARD_TEST, XrayBaggageDataset
-from yangcheng.security.detect.infer import BagResult, XrayDetector
+from yangcheng.security.detect.infer import BagResult, XrayDetector, alarm_score
 from yangcheng.security.detect.inputs import DetectorInputError
 from yangcheng.security.detect.model_files import DEFAULT_MODEL
 from yangcheng.security.physics import DualEnergyImage, pseudo_colour
@@ -97,7 +97,14 @@ class DetectionOut(BaseModel):
 
 class DetectResponse(BaseModel):
     alarm: bool
-    bag_score: float
+    bag_score: float = Field(description="The alarm score under alarm_rule.")
+    bag_probability: float | None = Field(
+        description="The network's bag head: probability that anything prohibited is inside."
+    )
+    alarm_rule: str = Field(
+        description="detections (best box the material does not contradict), bag_head, or "
+        "mean (of the two), as fixed on the validation split."
+    )
     threshold: float
     width: int
     height: int
@@ -200,7 +207,8 @@ def detect(req: DetectRequest) -> DetectResponse:
                 attenuation=d.attenuation,
                 material=d.material,
                 material_consistent=d.material_consistent,
-                alarm=d.material_consistent and d.score >= threshold,
+                alarm=d.material_consistent
+                and alarm_score([d], result.bag_probability, model.rule) >= threshold,
             )
             for d in result.detections
             if d.score >= min(threshold, 0.2)
@@ -210,6 +218,10 @@ def detect(req: DetectRequest) -> DetectResponse:
     return DetectResponse(
         alarm=result.bag_score >= threshold,
         bag_score=round(result.bag_score, 4),
+        bag_probability=None
+        if result.bag_probability is None
+        else round(result.bag_probability, 4),
+        alarm_rule=model.rule,
         threshold=threshold,
         width=width,
         height=height,

@@ -52,3 +52,20 @@ def test_threshold_misses_no_threat_bag_on_validation_and_figures_follow() -> No
     assert (figures.missed, figures.false_alarms, figures.clean_bags) == (0, 2, 4)
     strict = threshold_at_false_alarm(results, 0.25)
     assert bag_figures(results, strict).false_alarms == 1
+
+
+def test_the_alarm_rule_with_fewest_validation_false_alarms_is_chosen() -> None:
+    from yangcheng.security.detect.evaluate import choose_rule
+
+    def bag(gt: list[list[float]], det: float, head: float) -> ImageResult:
+        return ImageResult(
+            np.array(gt, np.float32).reshape(-1, 5), [_det(1, (0, 0, 9, 9), det)], head
+        )
+
+    threat = [[1, 0, 0, 9, 9]]
+    results = [bag(threat, 0.9, 0.3), bag(threat, 0.3, 0.9), bag([], 0.8, 0.1), bag([], 0.1, 0.8)]
+    rule, threshold = choose_rule(results)
+    assert rule == "mean" and threshold == pytest.approx(0.6)
+    assert bag_figures(results, threshold).false_alarms == 0
+    no_head = [ImageResult(r.gt, r.detections) for r in results]
+    assert choose_rule(no_head)[0] == "detections"

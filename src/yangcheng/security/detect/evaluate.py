@@ -249,7 +249,7 @@ def choose_rule(results: list[ImageResult]) -> tuple[str, float]:
     miss-rate target; the bag head is a candidate only when the graph has one."""
     rules = ["detections"]
     if all(r.bag_probability is not None for r in results):
-        rules.append("bag_head")
+        rules += ["bag_head", "mean"]
     best: tuple[float, str, float] | None = None
     for rule in rules:
         for r in results:

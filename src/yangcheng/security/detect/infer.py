@@ -56,9 +56,10 @@ class Detection:
     """False for a material-defined class whose material evidence is not organic."""
 
 
-ALARM_RULES = ("detections", "bag_head")
+ALARM_RULES = ("detections", "bag_head", "mean")
 """How a bag's alarm score is made: the most confident detection the material evidence does
-not contradict, or the network's own bag head (trained on "is anything prohibited here")."""
+not contradict, the network's own bag head (trained on "is anything prohibited here"), or
+the mean of the two (two views of the bag that err on different bags)."""
 
 
 @dataclass
@@ -191,11 +192,12 @@ def alarm_score(
     detections: list[Detection], bag_probability: float | None, rule: str = "detections"
 ) -> float:
     """The bag's alarm score under ``rule`` (one of ``ALARM_RULES``)."""
-    if rule == "bag_head":
-        if bag_probability is None:
-            raise ValueError("the alarm rule is bag_head but the graph has no bag output")
-        return bag_probability
-    return max((d.score for d in detections if d.material_consistent), default=0.0)
+    best_box = max((d.score for d in detections if d.material_consistent), default=0.0)
+    if rule == "detections":
+        return best_box
+    if bag_probability is None:
+        raise ValueError(f"the alarm rule is {rule} but the graph has no bag output")
+    return bag_probability if rule == "bag_head" else (best_box + bag_probability) / 2
 
 
 def _material_evidence(

@@ -31,7 +31,7 @@ from yangcheng.security.detect.training_data import (
 )
 from yangcheng.security.objects import PROHIBITED
 
-__all__ = ["evaluate_detector", "split_of", "train_detector"]
+__all__ = ["calibrate_detector", "evaluate_detector", "split_of", "train_detector"]
 
 MODEL_NAME = "xray-centernet"
 Run = Callable[[Callable[..., Any], list[tuple[Any, ...]]], Iterator[Any]]
@@ -83,9 +83,6 @@ def train_detector(
     del data
     files = ModelFiles.at(out / f"{MODEL_NAME}-v1.onnx")
     export_onnx(model, files.onnx)
-    results = detect_split(files.onnx, cache, validation_split, run, on_detected)
-    rule, threshold = choose_rule(results)
-    validation = report(results, validation_split.name, threshold)
     card = {
         "name": MODEL_NAME,
         "version": "1",
@@ -104,16 +101,34 @@ def train_detector(
             "machine": f"{platform.machine()} {platform.processor() or platform.system()}",
             "torch": _torch_version(),
         },
-        "operating_point": {
-            "threshold": threshold,
-            "alarm_rule": rule,
-            "rule": f"highest threshold with validation miss rate <= {MAX_MISS_RATE}; alarm "
-            "rule with the fewest validation false alarms there",
-        },
-        "validation": validation.to_json(),
     }
     files.card_path.write_text(json.dumps(card, indent=2))
+    calibrate_detector(files, cache, validation_split, run, on_detected)
     return files
+
+
+def calibrate_detector(
+    files: ModelFiles,
+    cache: Path,
+    validation_split: Split,
+    run: Run,
+    on_detected: Callable[[int], None] | None = None,
+) -> None:
+    """Fix the alarm rule and threshold on the validation split and write them, with the
+    validation figures, into the card (test figures recorded earlier no longer apply)."""
+    _simulate(cache, validation_split, run, None)
+    results = detect_split(files.onnx, cache, validation_split, run, on_detected)
+    rule, threshold = choose_rule(results)
+    card = files.card()
+    card["operating_point"] = {
+        "threshold": threshold,
+        "alarm_rule": rule,
+        "rule": f"highest threshold with validation miss rate <= {MAX_MISS_RATE}; alarm "
+        "rule with the fewest validation false alarms there",
+    }
+    card["validation"] = report(results, validation_split.name, threshold).to_json()
+    card.pop("test", None)
+    files.card_path.write_text(json.dumps(card, indent=2))
 
 
 def _torch_version() -> str:
