@@ -113,6 +113,44 @@ def train_command(
     _print_reports([card["validation"]])
 
 
+@security_app.command("calibrate")
+def calibrate_command(
+    model: Annotated[Path, typer.Option(help="An .onnx with its .json card.")],
+    cache: Annotated[
+        Path | None,
+        typer.Option(help="Simulated shards [$YANGCHENG_HOME/security/cache]."),
+    ] = None,
+    val_images: Annotated[int, typer.Option(min=1, help="Standard validation bags.")] = 800,
+    val_hard_images: Annotated[int, typer.Option(min=0, help="Hard validation bags.")] = 200,
+    workers: Annotated[int, typer.Option(min=1)] = 2,
+) -> None:
+    """Fix the alarm rule and threshold again on the validation split (after a change to the
+    rules or the splits) and write them into the card; recorded test figures are dropped."""
+    from yangcheng.platform.compute import LocalExecutor
+    from yangcheng.security.detect.model_files import ModelFiles
+    from yangcheng.security.detect.workflow import calibrate_detector, split_of
+
+    files = ModelFiles.at(model)
+    if not files.onnx.is_file() or not files.card_path.is_file():
+        raise typer.BadParameter(
+            f"needs {files.onnx} and its card {files.card_path}", param_hint="--model"
+        )
+    pool = LocalExecutor("process", workers)
+    try:
+        calibrate_detector(
+            files,
+            cache or _home() / "cache",
+            split_of("validation", val_images, val_hard_images, (201, 202)),
+            pool.map_unordered,
+        )
+    finally:
+        pool.shutdown()
+    card = files.card()
+    point = card["operating_point"]
+    console.print(f"alarm rule {point['alarm_rule']}, threshold {point['threshold']:.4f}")
+    _print_reports([card["validation"]])
+
+
 @security_app.command("evaluate")
 def evaluate_command(
     model: Annotated[

@@ -10,15 +10,35 @@ from typer.testing import CliRunner
 
 from yangcheng.cli import app
 from yangcheng.security.dataset import XrayBaggageDataset
-from yangcheng.security.detect.infer import XrayDetector
+from yangcheng.security.detect.infer import ALARM_RULES, XrayDetector
 from yangcheng.security.detect.model_files import ModelFiles
 
 
 def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> None:
-    args = ["security", "train", "--out", str(tmp_path / "m"), "--cache", str(tmp_path / "c"),
-            "--train-images", "4", "--hard-images", "2", "--val-images", "3",
-            "--val-hard-images", "1", "--epochs", "1", "--batch-size", "3", "--workers", "1",
-            "--threads", "1"]  # fmt: skip
+    args = [
+        "security",
+        "train",
+        "--out",
+        str(tmp_path / "m"),
+        "--cache",
+        str(tmp_path / "c"),
+        "--train-images",
+        "4",
+        "--hard-images",
+        "2",
+        "--val-images",
+        "3",
+        "--val-hard-images",
+        "1",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "3",
+        "--workers",
+        "1",
+        "--threads",
+        "1",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "threshold" in result.output and "AP@0.5 per class" in result.output
@@ -41,12 +61,38 @@ def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> N
     again = CliRunner().invoke(app, args)  # resumes: shards and checkpoint reused
     assert again.exit_code == 0, again.output
 
+    card["test"] = {"test-standard": {"stale": True}}
+    files.card_path.write_text(json.dumps(card))
+    calibrate = [
+        "security",
+        "calibrate",
+        "--model",
+        str(files.onnx),
+        "--cache",
+        str(tmp_path / "c"),
+        "--val-images",
+        "3",
+        "--val-hard-images",
+        "1",
+        "--workers",
+        "1",
+    ]
+    recalibrated = CliRunner().invoke(app, calibrate)
+    assert recalibrated.exit_code == 0, recalibrated.output
+    assert "alarm rule" in recalibrated.output
+    card = json.loads(files.card_path.read_text())
+    assert "test" not in card and card["operating_point"]["alarm_rule"] in ALARM_RULES
+
 
 def test_evaluate_refuses_unknown_sets_and_missing_models(tmp_path: Path) -> None:
     bad_set = CliRunner().invoke(app, ["security", "evaluate", "--sets", "easy"])
     assert bad_set.exit_code == 2 and "--sets" in bad_set.output
     missing = CliRunner().invoke(app, ["security", "evaluate", "--model", str(tmp_path / "x.onnx")])
     assert missing.exit_code == 2 and "no such model" in missing.output
+    no_card = CliRunner().invoke(
+        app, ["security", "calibrate", "--model", str(tmp_path / "x.onnx")]
+    )
+    assert no_card.exit_code == 2 and "its card" in no_card.output
 
 
 def test_detect_command_prints_the_verdict_and_saves_the_picture(tmp_path: Path) -> None:
