@@ -40,15 +40,16 @@ class _Tasks:
         self.bar = bar
         self.tasks: dict[str, TaskID] = {}
 
-    def update(self, name: str, done: int, total: int, note: str = "") -> None:
+    def _task(self, name: str, total: int) -> TaskID:
         if name not in self.tasks:
             self.tasks[name] = self.bar.add_task(name, total=total, note="")
-        self.bar.update(self.tasks[name], completed=done, total=total, note=note)
+        return self.tasks[name]
+
+    def update(self, name: str, done: int, total: int, note: str = "") -> None:
+        self.bar.update(self._task(name, total), completed=done, total=total, note=note)
 
     def advance(self, name: str, n: int, total: int) -> None:
-        if name not in self.tasks:
-            self.tasks[name] = self.bar.add_task(name, total=total, note="")
-        self.bar.advance(self.tasks[name], n)
+        self.bar.advance(self._task(name, total), n)
 
 
 @security_app.command("train")

@@ -20,7 +20,7 @@ from yangcheng.cards import ModelCard
 from yangcheng.platform.catalog import Capability, InvalidInput
 from yangcheng.security.dataset import STANDARD_TEST, XrayBaggageDataset
 from yangcheng.security.detect.infer import BagResult, XrayDetector, alarm_score
-from yangcheng.security.detect.inputs import DetectorInputError
+from yangcheng.security.detect.inputs import DetectorInputError, transmission
 from yangcheng.security.detect.model_files import DEFAULT_MODEL
 from yangcheng.security.physics import DualEnergyImage, pseudo_colour
 from yangcheng.security.service_simulate import (
@@ -152,15 +152,9 @@ def _images(req: DetectRequest) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _picture(low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    def fraction(a: np.ndarray) -> np.ndarray:
-        if a.dtype == np.uint16:
-            return np.clip(a.astype(float) / 65535, 1e-5, 1)
-        if a.dtype == np.uint8:
-            return np.clip(a.astype(float) / 255, 1e-5, 1)
-        return np.clip(a.astype(float), 1e-5, 1)
-
-    rgb = pseudo_colour(DualEnergyImage(low=fraction(low), high=fraction(high)))
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    """The operator's pseudo-colour of images ``detect`` has already accepted."""
+    image = DualEnergyImage(low=transmission(low, "low"), high=transmission(high, "high"))
+    return cv2.cvtColor(pseudo_colour(image), cv2.COLOR_RGB2BGR)
 
 
 def _iou(a: list[float], b: list[float]) -> float:

@@ -60,8 +60,9 @@ class ImageResult:
         return alarm_score(self.detections, self.bag_probability, self.rule)
 
 
-def _detect_shard(onnx: str, path: str) -> list[ImageResult]:
-    """Executor task: one shard through a single-threaded detector."""
+def _detect_shard(onnx: str, path: str) -> tuple[str, list[ImageResult]]:
+    """Executor task: one shard through a single-threaded detector (and single-threaded
+    BLAS: the executor's processes are the parallelism)."""
     # No card yet when validation runs: the threshold and rule are applied to the results.
     files = ModelFiles.at(Path(onnx))
     detector = XrayDetector(files, threshold=1.0, threads=1, rule="detections")
@@ -69,12 +70,13 @@ def _detect_shard(onnx: str, path: str) -> list[ImageResult]:
         xs = shard["x"]
         boxes = json.loads(str(shard["boxes"]))
     out = []
-    for x, b in zip(xs, boxes, strict=True):
-        gt = np.array(b, np.float32).reshape(-1, 5)
-        gt[:, 1:] *= DOWNSAMPLE
-        detections, probability = detector.detect_input(x.astype(np.float32))
-        out.append(ImageResult(gt, detections, probability))
-    return out
+    with threadpool_limits(limits=1):
+        for x, b in zip(xs, boxes, strict=True):
+            gt = np.array(b, np.float32).reshape(-1, 5)
+            gt[:, 1:] *= DOWNSAMPLE
+            detections, probability = detector.detect_input(x.astype(np.float32))
+            out.append(ImageResult(gt, detections, probability))
+    return path, out
 
 
 def detect_split(
@@ -94,17 +96,12 @@ def detect_split(
             calls.append((str(onnx), str(path)))
     order = {c[1]: i for i, c in enumerate(calls)}
     done: dict[int, list[ImageResult]] = {}
-    for results in run(_detect_shard_keyed, calls):
+    for results in run(_detect_shard, calls):
         path, rows = results
         done[order[path]] = rows
         if progress is not None:
             progress(len(rows))
     return [r for i in range(len(calls)) for r in done[i]]
-
-
-def _detect_shard_keyed(onnx: str, path: str) -> tuple[str, list[ImageResult]]:
-    with threadpool_limits(limits=1):  # one core per worker process, as ONNX Runtime's
-        return path, _detect_shard(onnx, path)
 
 
 def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
