@@ -8,7 +8,16 @@ from pydantic import BaseModel
 
 from tests.conftest import KeyMaker
 from yangcheng.config import Settings
-from yangcheng.platform import Capability, DatasetCard, ModelCard, Registry, create_app
+from yangcheng.platform import (
+    Capability,
+    DashboardPage,
+    DatasetCard,
+    DocumentPage,
+    ModelCard,
+    Registry,
+    ReviewPage,
+    create_app,
+)
 from yangcheng.platform.catalog import InvalidInput, UnknownCapability, discover
 from yangcheng.platform.store import BenchmarkRun, upgrade
 
@@ -198,3 +207,25 @@ def test_a_capability_that_records_authorship_gets_the_caller(settings: Settings
         assert wait_for_job(c, job["id"], {"X-API-Key": raw})["state"] == "succeeded"
     assert [c.email for c in seen] == ["physicist@hospital.example.cn"] * 2
     assert seen[0].organisation == "H"
+
+
+def test_console_pages_of_every_kind_share_one_set_of_slugs() -> None:
+    registry = Registry()
+    registry.add_dashboard(DashboardPage("line", "Line", "security", "", "security.line.status"))
+    review = ReviewPage("line", "Review", "security", "", "security.q", "security.i", "security.v")
+    with pytest.raises(ValueError, match="'line' registered twice"):
+        registry.add_review_page(review)
+    doc = DocumentPage("line", "Docs", "security", "", *(f"security.{c}" for c in "lgsa"))
+    with pytest.raises(ValueError, match="'line' registered twice"):
+        registry.add_page(doc)
+    with pytest.raises(ValueError, match="not in group security"):
+        registry.add_review_page(
+            ReviewPage("bags", "Bags", "security", "", "security.q", "finance.i", "security.v")
+        )
+    with pytest.raises(ValueError, match="refresh_s"):
+        registry.add_dashboard(DashboardPage("x", "X", "security", "", "security.s", refresh_s=0))
+    with pytest.raises(ValueError, match="at least one verdict"):
+        registry.add_review_page(
+            ReviewPage("y", "Y", "security", "", "security.q", "security.i", "security.v", ())
+        )
+    assert list(registry.dashboards) == ["line"] and not registry.reviews and not registry.pages

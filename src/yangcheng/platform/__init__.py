@@ -1,6 +1,23 @@
 """The open platform: catalog, accounts and keys, metering, jobs, API and console."""
 
 from yangcheng.platform.app import create_app
-from yangcheng.platform.catalog import Capability, DatasetCard, DocumentPage, ModelCard, Registry
+from yangcheng.platform.catalog import (
+    Capability,
+    DashboardPage,
+    DatasetCard,
+    DocumentPage,
+    ModelCard,
+    Registry,
+    ReviewPage,
+)
 
-__all__ = ["Capability", "DatasetCard", "DocumentPage", "ModelCard", "Registry", "create_app"]
+__all__ = [
+    "Capability",
+    "DashboardPage",
+    "DatasetCard",
+    "DocumentPage",
+    "ModelCard",
+    "Registry",
+    "ReviewPage",
+    "create_app",
+]

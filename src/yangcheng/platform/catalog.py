@@ -72,6 +72,56 @@ class DocumentPage:
 
 
 @dataclass(frozen=True)
+class DashboardPage:
+    """A live console page drawn from one capability that answers with a ``Dashboard``.
+
+    Served at ``/console/live/{slug}``. ``status_capability`` is called with ``{}`` (so every
+    request field needs a default) and returns a response with a ``dashboard`` field shaped
+    as ``yangcheng.platform.panels.Dashboard``; the console draws it again every
+    ``refresh_s`` seconds (at least 1).
+    """
+
+    slug: str
+    title: str
+    group: str
+    description: str
+    status_capability: str
+    refresh_s: int = 5
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """An operator's queue: items waiting for a human verdict, judged one at a time.
+
+    Served at ``/console/review/{slug}`` (the queue) and ``/console/review/{slug}/{id}``
+    (one item; ids must not contain ``/``). The capabilities, in
+    ``yangcheng.platform.panels`` shapes:
+
+    - ``queue_capability``: request ``{"limit": int}`` (the console asks for 50), returns a
+      ``ReviewQueue`` of pending items, in the order an operator should take them;
+    - ``item_capability``: request ``{"id": str}``, returns a ``ReviewItem`` (judged or not);
+      ``InvalidInput("id", ...)`` means there is no such item (the console's 404 page);
+    - ``verdict_capability``: request ``{"id": str, "verdict": str, "reason": str}``, with
+      ``needs_caller=True``: the console calls it with the signed-in operator as caller.
+      ``verdict`` is one of ``verdicts``; ``reason`` is the offered reason chosen and the
+      operator's own words joined by " — ", or "" when neither is given. Refusals
+      (``InvalidInput``: already judged, a reason required) are shown on the item.
+
+    ``verdicts`` are the buttons, ``reasons`` the reasons offered (at least one verdict).
+    """
+
+    slug: str
+    title: str
+    group: str
+    description: str
+    queue_capability: str
+    item_capability: str
+    verdict_capability: str
+    verdicts: tuple[str, ...] = ("accept", "reject")
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Capability:
     """A typed operation: validated request in, validated response out."""
 
@@ -131,6 +181,8 @@ class Registry:
         self.models: dict[str, ModelCard] = {}
         self.datasets: dict[str, DatasetCard] = {}
         self.pages: dict[str, DocumentPage] = {}
+        self.dashboards: dict[str, DashboardPage] = {}
+        self.reviews: dict[str, ReviewPage] = {}
         self._configure_hooks: list[Callable[[Path], None]] = []
 
     def add_capability(self, capability: Capability) -> None:
@@ -153,19 +205,43 @@ class Registry:
         for hook in self._configure_hooks:
             hook(Path(home))
 
+    def _check_page(self, slug: str, group: str, capabilities: tuple[str | None, ...]) -> None:
+        """A page's capabilities lie in its group; its slug names one page of any kind."""
+        for cap in capabilities:
+            if cap is not None and not cap.startswith(group + "."):
+                raise ValueError(f"page {slug}: capability {cap} is not in group {group}")
+        if slug in self.pages or slug in self.dashboards or slug in self.reviews:
+            raise ValueError(f"console page {slug!r} registered twice")
+
     def add_page(self, page: DocumentPage) -> None:
-        for cap in (
-            page.list_capability,
-            page.get_capability,
-            page.save_capability,
-            page.action_capability,
-            page.test_capability,
-        ):
-            if cap is not None and not cap.startswith(page.group + "."):
-                raise ValueError(f"page {page.slug}: capability {cap} is not in group {page.group}")
-        if page.slug in self.pages:
-            raise ValueError(f"console page {page.slug!r} registered twice")
+        self._check_page(
+            page.slug,
+            page.group,
+            (
+                page.list_capability,
+                page.get_capability,
+                page.save_capability,
+                page.action_capability,
+                page.test_capability,
+            ),
+        )
         self.pages[page.slug] = page
+
+    def add_dashboard(self, page: DashboardPage) -> None:
+        self._check_page(page.slug, page.group, (page.status_capability,))
+        if page.refresh_s < 1:
+            raise ValueError(f"page {page.slug}: refresh_s must be at least 1 second")
+        self.dashboards[page.slug] = page
+
+    def add_review_page(self, page: ReviewPage) -> None:
+        self._check_page(
+            page.slug,
+            page.group,
+            (page.queue_capability, page.item_capability, page.verdict_capability),
+        )
+        if not page.verdicts:
+            raise ValueError(f"page {page.slug}: a review page needs at least one verdict")
+        self.reviews[page.slug] = page
 
     def get(self, name: str) -> Capability:
         try:

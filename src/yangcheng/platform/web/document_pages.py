@@ -14,16 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 from pydantic_core import PydanticUndefined
 from starlette.concurrency import run_in_threadpool
 
-from yangcheng.platform.api.deps import admit
-from yangcheng.platform.api.invoke import caller_of
-from yangcheng.platform.catalog import Capability, DocumentPage, InvalidInput
+from yangcheng.platform.catalog import Capability, DocumentPage
 from yangcheng.platform.web import documents, forms
+from yangcheng.platform.web.capability_calls import Refused, admit_call, call, capability_for
 from yangcheng.platform.web.documents import Document
 from yangcheng.platform.web.render import is_htmx, render
 from yangcheng.platform.web.session import Viewer, ViewerDep, current_viewer, platform_of
@@ -47,15 +45,6 @@ def page_url(page: DocumentPage, name: str | None = None, version: int | None = 
     return url
 
 
-class Refused(Exception):
-    """A call the platform or the capability turned down, with what to show."""
-
-    def __init__(self, status: int, errors: list[forms.FieldError]) -> None:
-        super().__init__(status)
-        self.status = status
-        self.errors = errors
-
-
 class Missing(Exception):
     """No such document or version: the console's 404 page."""
 
@@ -65,38 +54,8 @@ class Missing(Exception):
         self.name = name
 
 
-def _capability(request: Request, name: str) -> Capability:
-    cap = platform_of(request).registry.capabilities.get(name)
-    if cap is None:
-        raise Refused(
-            503, [forms.FieldError("(page)", f"this page needs {name!r}, which is not installed")]
-        )
-    return cap
-
-
-def _admit(request: Request, viewer: Viewer, cap: Capability) -> None:
-    """Scope, rate limit and quota: once per request, metered under ``cap``."""
-    request.state.principal = viewer.principal
-    request.state.capability = cap.name
-    try:
-        admit(platform_of(request), viewer.principal, cap.group)
-    except HTTPException as exc:
-        raise Refused(exc.status_code, [forms.FieldError("(request)", str(exc.detail))]) from exc
-
-
-def _call(viewer: Viewer, cap: Capability, payload: dict[str, Any]) -> dict[str, Any]:
-    try:
-        response = cap.invoke(payload, caller_of(viewer.principal))
-    except ValidationError as exc:
-        raise Refused(422, forms.validation_field_errors(exc)) from exc
-    except InvalidInput as exc:
-        raise Refused(422, forms.invalid_input_errors(exc)) from exc
-    result: dict[str, Any] = response.model_dump(mode="json")
-    return result
-
-
 def _documents(request: Request, viewer: Viewer, page: DocumentPage) -> list[Document]:
-    listing = _call(viewer, _capability(request, page.list_capability), {})
+    listing = call(viewer, capability_for(request, page.list_capability), {})
     return [documents.document_from(d, page.actions) for d in documents.documents_of(listing)]
 
 
@@ -173,8 +132,8 @@ def _workspace(
     if chosen is None or doc.row(chosen) is None:
         raise Missing("version", f"{name} v{version}")
     if text is None:
-        got = _call(
-            viewer, _capability(request, page.get_capability), {"name": name, "version": chosen}
+        got = call(
+            viewer, capability_for(request, page.get_capability), {"name": name, "version": chosen}
         )
         text = documents.to_yaml(got.get("content", got))
     ws = Workspace(page=page, doc=doc, version=chosen, text=text, editor_errors=[])
@@ -237,8 +196,8 @@ def list_page(request: Request, slug: str, viewer: ViewerDep) -> Response:
     ctx = _base(viewer, page)
     ctx["documents"] = []
     try:
-        cap = _capability(request, page.list_capability)
-        _admit(request, viewer, cap)
+        cap = capability_for(request, page.list_capability)
+        admit_call(request, viewer, cap)
         ctx["documents"] = _documents(request, viewer, page)
     except Refused as exc:
         ctx.update(errors=exc.errors, status=exc.status)
@@ -257,7 +216,7 @@ def _document_view(
     ctx = _base(viewer, page)
     ctx["name"] = name
     try:
-        _admit(request, viewer, _capability(request, page.get_capability))
+        admit_call(request, viewer, capability_for(request, page.get_capability))
         ctx["ws"] = _workspace(request, viewer, page, name, version)
     except Missing as exc:
         return _not_found(request, viewer, exc.what, exc.name, page_url(page))
@@ -294,14 +253,14 @@ def _save(
     text = form.get("content", "").replace("\r\n", "\n")
     based_on = _version(form.get("version"))
     try:
-        cap = _capability(request, page.save_capability)
-        _admit(request, viewer, cap)
+        cap = capability_for(request, page.save_capability)
+        admit_call(request, viewer, cap)
         _document(request, viewer, page, name)  # an unknown document is a 404, not a new one
         content, errors, problem = documents.parse_yaml(text)
         status = 422
         if content is not None:
             try:
-                saved = _call(viewer, cap, {"name": name, "content": content})
+                saved = call(viewer, cap, {"name": name, "content": content})
             except Refused as exc:
                 errors, status = exc.errors, exc.status
             else:
@@ -342,8 +301,8 @@ def _action(
     version = _version(form.get("version"))
     viewing = _version(form.get("viewing"))
     try:
-        cap = _capability(request, page.action_capability)
-        _admit(request, viewer, cap)
+        cap = capability_for(request, page.action_capability)
+        admit_call(request, viewer, cap)
         status, errors, message = 200, [], ""
         if action not in page.actions:
             status, errors = 422, [forms.FieldError("action", f"unknown action {action!r}")]
@@ -355,7 +314,7 @@ def _action(
             if share:
                 payload["share"] = share
             try:
-                _call(viewer, cap, payload)
+                call(viewer, cap, payload)
             except Refused as exc:
                 status, errors = exc.status, exc.errors
         ws = _workspace(request, viewer, page, name, viewing if viewing and viewing > 0 else None)
@@ -423,8 +382,8 @@ def _test(
     try:
         if not page.test_capability:
             raise Missing("test", f"{page.title}: tests")
-        cap = _capability(request, page.test_capability)
-        _admit(request, viewer, cap)
+        cap = capability_for(request, page.test_capability)
+        admit_call(request, viewer, cap)
         spec = _test_spec(cap)
         payload, errors = forms.to_payload(spec, form)
         report = None
@@ -434,7 +393,7 @@ def _test(
             if version is not None:
                 payload["version"] = version if version > 0 else form.get("version")
             try:
-                report = documents.report_from(_call(viewer, cap, payload))
+                report = documents.report_from(call(viewer, cap, payload))
                 status = 200
             except Refused as exc:
                 errors, status = exc.errors, exc.status

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import math
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from yangcheng.platform.web.annotated_image import annotated_image
+from yangcheng.platform.web.nav import console_links
+from yangcheng.platform.web.series_charts import series_chart
 from yangcheng.platform.web.timeline import timeline_chart
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -37,6 +41,27 @@ def when(value: datetime | None) -> str:
     if value is None:
         return "—"
     return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def epoch(value: float | None) -> str:
+    """`when` for seconds since the epoch, as panels and review items carry them."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return when(datetime.fromtimestamp(value, UTC))
+
+
+def ago(value: float | None, now: float | None = None) -> str:
+    """How long ago ``value`` (seconds since the epoch) was: '42 s', '5 min', '3 h', '2 d'."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    seconds = max(0.0, (time.time() if now is None else now) - value)
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} d"
 
 
 def pretty_json(value: Any) -> str:
@@ -99,6 +124,9 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = when
+    env.filters["epoch"] = epoch
+    env.filters["ago"] = ago
+    env.filters["series_chart"] = series_chart
     env.filters["pretty_json"] = pretty_json
     env.filters["compact_json"] = compact_json
     env.filters["display_json"] = display_json
@@ -125,9 +153,9 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     platform = getattr(request.app.state, "platform", None)
-    # Pages scenarios declare as data (`DocumentPage`) each get a nav entry.
-    pages = list(platform.registry.pages.values()) if platform is not None else []
-    ctx = {"request": request, "viewer": None, "nav": "", "console_pages": pages, **(context or {})}
+    # Pages scenarios declare as data (documents, dashboards, review queues) each get a nav entry.
+    links = console_links(platform.registry) if platform is not None else []
+    ctx = {"request": request, "viewer": None, "nav": "", "console_links": links, **(context or {})}
     html = ENV.get_template(template).render(ctx)
     return HTMLResponse(
         html, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})}

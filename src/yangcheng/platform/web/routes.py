@@ -9,7 +9,14 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from yangcheng.platform.web import catalog_pages, document_pages, jobs_pages, usage_pages
+from yangcheng.platform.web import (
+    catalog_pages,
+    dashboard_pages,
+    document_pages,
+    jobs_pages,
+    review_pages,
+    usage_pages,
+)
 from yangcheng.platform.web.render import STATIC_DIR, render
 from yangcheng.platform.web.session import (
     COOKIE,
@@ -87,6 +94,8 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(jobs_pages.router)
     app.include_router(usage_pages.router)
     app.include_router(document_pages.router)
+    app.include_router(dashboard_pages.router)
+    app.include_router(review_pages.router)
     # Last, so that it only catches what no page above claimed.
     app.add_api_route(
         "/console/{path:path}", _not_found_page, methods=["GET"], include_in_schema=False
