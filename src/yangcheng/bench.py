@@ -292,6 +292,14 @@ def bench_security(quick: bool) -> Metrics:
     return flat_metrics(quick)
 
 
+def bench_security_line(quick: bool) -> Metrics:
+    """Sorting line end to end on 2 workers: capacity, sustained 36,000 items/h, latency;
+    and a 1 M items/day site forecast and staffed."""
+    from yangcheng.security.line.benchmark import flat_metrics
+
+    return flat_metrics(quick)
+
+
 BENCHMARKS: dict[str, Callable[[bool], Metrics]] = {
     "platform": bench_platform,
     "finance": bench_finance,
@@ -299,6 +307,7 @@ BENCHMARKS: dict[str, Callable[[bool], Metrics]] = {
     "identity": bench_identity,
     "security-data": bench_security_data,
     "security": bench_security,
+    "security-line": bench_security_line,
 }
 
 

@@ -64,7 +64,7 @@ def test_finds_the_items_of_test_bags_where_they_are() -> None:
 
 
 def test_one_label_per_object_with_the_others_as_alternatives() -> None:
-    from yangcheng.security.service_detect import _iou
+    from yangcheng.security.detect.overlap import iou_xywh as _iou
 
     out = DETECT.invoke({"simulated": {"seed": STANDARD_TEST.seed, "index": 3}, "threshold": 0})
     boxes = [d.box_xywh for d in out.detections]  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""Security on the platform: the simulator's bags and fixed test sets in the catalog.
+"""Security on the platform: simulator, detector, sorting line and site forecasting.
 
 The detector's figures are measured on the test sets listed here, so a developer can see
 which bags every reported figure comes from.
@@ -7,14 +7,22 @@ which bags every reported figure comes from.
 from __future__ import annotations
 
 from yangcheng.platform.catalog import Registry
-from yangcheng.security import service_detect, service_simulate
+from yangcheng.security import service_detect, service_line, service_simulate, service_site
 from yangcheng.security.dataset import HARD_TEST, STANDARD_TEST
 
 
 def register(registry: Registry) -> None:
     """Entry point `yangcheng.capabilities:security`."""
-    for cap in (*service_simulate.CAPABILITIES, *service_detect.CAPABILITIES):
+    for cap in (
+        *service_simulate.CAPABILITIES,
+        *service_detect.CAPABILITIES,
+        *service_line.CAPABILITIES,
+        *service_site.CAPABILITIES,
+    ):
         registry.add_capability(cap)
+    registry.on_configure(service_line.configure)
+    registry.add_dashboard(service_line.DASHBOARD)
+    registry.add_review_page(service_line.REVIEWS)
     registry.add_model(service_detect.model_card())
     for dataset in (STANDARD_TEST, HARD_TEST):
         registry.add_dataset(dataset.card())

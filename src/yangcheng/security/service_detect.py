@@ -22,6 +22,7 @@ from yangcheng.security.dataset import STANDARD_TEST, XrayBaggageDataset
 from yangcheng.security.detect.infer import BagResult, XrayDetector, alarm_score
 from yangcheng.security.detect.inputs import DetectorInputError, transmission
 from yangcheng.security.detect.model_files import DEFAULT_MODEL
+from yangcheng.security.detect.overlap import fold_overlaps
 from yangcheng.security.physics import DualEnergyImage, pseudo_colour
 from yangcheng.security.service_simulate import (
     MAX_SEED,
@@ -151,32 +152,21 @@ def _images(req: DetectRequest) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _picture(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+def operator_picture(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """The operator's pseudo-colour of images ``detect`` has already accepted."""
     image = DualEnergyImage(low=transmission(low, "low"), high=transmission(high, "high"))
     return cv2.cvtColor(pseudo_colour(image), cv2.COLOR_RGB2BGR)
 
 
-def _iou(a: list[float], b: list[float]) -> float:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / max(a[2] * a[3] + b[2] * b[3] - inter, 1e-9)
-
-
-def _one_per_object(detections: list[DetectionOut], iou: float = 0.5) -> list[DetectionOut]:
-    """A screener wants one label per object: boxes overlapping a more confident one are
-    folded into it as ``also_possible`` (the network scores each class separately)."""
-    kept: list[DetectionOut] = []
-    for d in sorted(detections, key=lambda d: -d.score):
-        for k in kept:
-            if _iou(k.box_xywh, d.box_xywh) >= iou:
-                if d.class_name != k.class_name and d.class_name not in k.also_possible:
-                    k.also_possible.append(d.class_name)
-                k.alarm = k.alarm or d.alarm
-                break
-        else:
-            kept.append(d)
+def _one_per_object(detections: list[DetectionOut]) -> list[DetectionOut]:
+    """One label per object; lower-scored classes at the same place become ``also_possible``."""
+    kept = []
+    for head, folded in fold_overlaps(detections, lambda d: d.box_xywh, lambda d: d.score):
+        for d in folded:
+            if d.class_name != head.class_name and d.class_name not in head.also_possible:
+                head.also_possible.append(d.class_name)
+            head.alarm = head.alarm or d.alarm
+        kept.append(head)
     return kept
 
 
@@ -223,7 +213,7 @@ def detect(req: DetectRequest) -> DetectResponse:
         model=f"{model.files.onnx.stem}",
         timings_ms={k: round(v, 1) for k, v in result.timings_ms.items()},
         annotated_image=AnnotatedImageOut(
-            png_base64=png_base64(_picture(low, high)),
+            png_base64=png_base64(operator_picture(low, high)),
             width=width,
             height=height,
             boxes=[

@@ -107,6 +107,10 @@ class XrayDetector:
             str(self.files.onnx), options, providers=["CPUExecutionProvider"]
         )
 
+    def warm_up(self) -> None:
+        """Load the graph now, so the first bag is not the one that waits for it."""
+        _ = self._session
+
     def detect(self, low: np.ndarray, high: np.ndarray) -> BagResult:
         """Detections for one bag, given each energy's transmission image (same size)."""
         t0 = time.perf_counter()

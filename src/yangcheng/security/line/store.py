@@ -1,0 +1,468 @@
+"""The line's durable state: items waiting, leases, decisions and operators' verdicts.
+
+A SQLite file in WAL mode shared by the feeder, every worker process and the platform. It is
+the line's queue as well as its record, which is what makes the two guarantees hold:
+
+- **No item is lost.** An item is written when it is scanned, before anyone works on it. A
+  worker *leases* a few items; if it dies, the lease runs out and another worker takes them.
+  An item that has killed ``max_attempts`` workers is routed to manual inspection.
+- **No item is decided twice.** A worker commits a decision only while it still holds the
+  item's lease token, in the same transaction that marks the item decided, and the decision
+  table's key is the tracking id. A worker that lost its lease (it stalled, the lease ran
+  out, another worker decided) has its late decision refused.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from yangcheng.security.line.conveyor import ItemEvent
+from yangcheng.security.line.routing import RoutedItem
+
+VERDICTS = ("accept", "reject")
+"""accept: the alarm was right (a prohibited item was found); reject: a false alarm."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS items (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  tracking_id TEXT NOT NULL UNIQUE,
+  lane TEXT NOT NULL,
+  scanner_id TEXT NOT NULL,
+  belt_position_m REAL NOT NULL,
+  scanned_at REAL NOT NULL,
+  source TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'queued',
+  claim_token TEXT,
+  claimed_by TEXT,
+  lease_until REAL,
+  attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS ix_items_state ON items(state, lane, seq);
+CREATE TABLE IF NOT EXISTS decisions (
+  tracking_id TEXT PRIMARY KEY REFERENCES items(tracking_id),
+  lane TEXT NOT NULL,
+  route TEXT NOT NULL,
+  reasons TEXT NOT NULL,
+  bag_score REAL NOT NULL,
+  threshold REAL NOT NULL,
+  detections TEXT NOT NULL,
+  truth_threat INTEGER,
+  late INTEGER NOT NULL,
+  decided_at REAL NOT NULL,
+  latency_ms REAL NOT NULL,
+  worker TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_decisions_time ON decisions(decided_at);
+CREATE INDEX IF NOT EXISTS ix_decisions_route ON decisions(route, decided_at);
+CREATE TABLE IF NOT EXISTS claims (
+  tracking_id TEXT NOT NULL,
+  worker TEXT NOT NULL,
+  claimed_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reviews (
+  tracking_id TEXT PRIMARY KEY REFERENCES decisions(tracking_id),
+  verdict TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  operator TEXT NOT NULL,
+  reviewed_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feed (
+  key TEXT PRIMARY KEY,
+  value REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stalls (
+  started_at REAL NOT NULL,
+  ended_at REAL NOT NULL,
+  backlog INTEGER NOT NULL
+);
+"""
+
+
+class ReviewError(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ClaimedItem:
+    tracking_id: str
+    lane: str
+    scanner_id: str
+    belt_position_m: float
+    scanned_at: float
+    source: dict[str, Any]
+    token: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    tracking_id: str
+    lane: str
+    route: str
+    reasons: list[str]
+    bag_score: float
+    threshold: float
+    detections: list[dict[str, Any]]
+    truth_threat: bool | None
+    late: bool
+    decided_at: float
+    latency_ms: float
+    worker: str
+
+
+@dataclass(frozen=True)
+class Review:
+    tracking_id: str
+    verdict: str
+    reason: str
+    operator: str
+    reviewed_at: float
+
+
+class LineStore:
+    """One per process (connections are not shared across processes); thread-safe."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=30
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA busy_timeout=30000")
+        self._lock = threading.Lock()
+        with self._write():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._conn.execute(statement)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._conn.execute(sql, params).fetchall())
+
+    # ---- feeding ------------------------------------------------------------------
+
+    def enqueue(self, events: Iterable[ItemEvent], now: float | None = None) -> list[str]:
+        """Record scanned items; each gets its tracking id. One transaction for the lot."""
+        stamp = time.time() if now is None else now
+        ids = []
+        with self._write() as db:
+            for event in events:
+                tracking_id = f"{event.scanner_id}-{uuid.uuid4().hex[:12]}"
+                db.execute(
+                    "INSERT INTO items (tracking_id, lane, scanner_id, belt_position_m, "
+                    "scanned_at, source) VALUES (?,?,?,?,?,?)",
+                    (
+                        tracking_id,
+                        event.lane,
+                        event.scanner_id,
+                        event.belt_position_m,
+                        stamp,
+                        json.dumps(event.source, sort_keys=True),
+                    ),
+                )
+                ids.append(tracking_id)
+        return ids
+
+    def open_feed(self) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO feed (key, value) VALUES ('open', 1)")
+
+    def close_feed(self) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO feed (key, value) VALUES ('open', 0)")
+
+    def feed_open(self) -> bool:
+        rows = self._read("SELECT value FROM feed WHERE key = 'open'")
+        return bool(rows and rows[0][0])
+
+    def mark_ready(self, worker: str, now: float | None = None) -> None:
+        """A worker has its detector loaded and is taking items."""
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO feed (key, value) VALUES (?, ?)",
+                (f"ready:{worker}", time.time() if now is None else now),
+            )
+
+    def ready_workers(self, since: float = 0.0) -> int:
+        rows = self._read(
+            "SELECT count(*) FROM feed WHERE key LIKE 'ready:%' AND value >= ?", (since,)
+        )
+        return int(rows[0][0])
+
+    def record_stall(self, started_at: float, ended_at: float, backlog: int) -> None:
+        with self._write() as db:
+            db.execute("INSERT INTO stalls VALUES (?,?,?)", (started_at, ended_at, backlog))
+
+    def backlog(self) -> int:
+        """Items scanned and not yet decided: the queue a worker crash or overload grows."""
+        return int(self._read("SELECT count(*) FROM items WHERE state != 'decided'")[0][0])
+
+    # ---- working ------------------------------------------------------------------
+
+    def claim(
+        self,
+        worker: str,
+        limit: int,
+        lease_s: float,
+        lanes: Iterable[str] | None = None,
+        now: float | None = None,
+    ) -> list[ClaimedItem]:
+        """Lease up to ``limit`` items, oldest first: queued ones, or ones whose lease ran out."""
+        stamp = time.time() if now is None else now
+        lane_list = list(lanes) if lanes is not None else None
+        lane_sql = ""
+        params: list[Any] = [stamp]
+        if lane_list is not None:
+            lane_sql = f" AND lane IN ({','.join('?' * len(lane_list))})"
+            params += lane_list
+        params.append(limit)
+        with self._write() as db:
+            rows = db.execute(
+                "SELECT tracking_id, lane, scanner_id, belt_position_m, scanned_at, source, "
+                "attempts FROM items WHERE (state = 'queued' OR (state = 'claimed' AND "
+                f"lease_until < ?)){lane_sql} ORDER BY seq LIMIT ?",
+                params,
+            ).fetchall()
+            claimed = []
+            for tid, lane, scanner, pos, scanned, source, attempts in rows:
+                token = uuid.uuid4().hex
+                db.execute(
+                    "UPDATE items SET state = 'claimed', claim_token = ?, claimed_by = ?, "
+                    "lease_until = ?, attempts = attempts + 1 WHERE tracking_id = ?",
+                    (token, worker, stamp + lease_s, tid),
+                )
+                db.execute("INSERT INTO claims VALUES (?,?,?)", (tid, worker, stamp))
+                claimed.append(
+                    ClaimedItem(
+                        tid, lane, scanner, pos, scanned, json.loads(source), token, attempts + 1
+                    )
+                )
+        return claimed
+
+    def decide(
+        self,
+        item: ClaimedItem,
+        routed: RoutedItem,
+        worker: str,
+        *,
+        deadline_s: float,
+        truth_threat: bool | None = None,
+        now: float | None = None,
+    ) -> Decision | None:
+        """Commit the decision if ``item``'s lease is still ours; None when it is not."""
+        stamp = time.time() if now is None else now
+        latency_ms = 1000.0 * (stamp - item.scanned_at)
+        late = latency_ms > 1000.0 * deadline_s
+        route, reasons = routed.route, list(routed.reasons)
+        if late and route == "clear":
+            # The item passed the diverter undecided; the line's default sent it to a person.
+            route = "divert"
+            reasons.insert(
+                0,
+                f"fail-safe: decided {latency_ms / 1000:.1f} s after the scan, "
+                f"after the diverter ({deadline_s:.1f} s)",
+            )
+        decision = Decision(
+            item.tracking_id,
+            item.lane,
+            route,
+            reasons,
+            routed.bag_score,
+            routed.threshold,
+            routed.detections,
+            truth_threat,
+            late,
+            stamp,
+            latency_ms,
+            worker,
+        )
+        with self._write() as db:
+            updated = db.execute(
+                "UPDATE items SET state = 'decided', lease_until = NULL WHERE tracking_id = ? "
+                "AND state = 'claimed' AND claim_token = ?",
+                (item.tracking_id, item.token),
+            ).rowcount
+            if updated != 1:
+                return None
+            db.execute(
+                "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    decision.tracking_id,
+                    decision.lane,
+                    decision.route,
+                    json.dumps(decision.reasons),
+                    decision.bag_score,
+                    decision.threshold,
+                    json.dumps(decision.detections),
+                    None if truth_threat is None else int(truth_threat),
+                    int(late),
+                    decision.decided_at,
+                    decision.latency_ms,
+                    worker,
+                ),
+            )
+        return decision
+
+    # ---- reading ------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        rows = self._read("SELECT state, count(*) FROM items GROUP BY state")
+        out = {"queued": 0, "claimed": 0, "decided": 0}
+        out.update({str(s): int(n) for s, n in rows})
+        return out
+
+    def decisions(
+        self, since: float = 0.0, route: str | None = None, limit: int | None = None
+    ) -> list[Decision]:
+        sql = "SELECT * FROM decisions WHERE decided_at >= ?"
+        params: list[Any] = [since]
+        if route is not None:
+            sql += " AND route = ?"
+            params.append(route)
+        sql += " ORDER BY decided_at"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_decision(r) for r in self._read(sql, tuple(params))]
+
+    def decision(self, tracking_id: str) -> Decision | None:
+        rows = self._read("SELECT * FROM decisions WHERE tracking_id = ?", (tracking_id,))
+        return _decision(rows[0]) if rows else None
+
+    def item_source(self, tracking_id: str) -> dict[str, Any] | None:
+        rows = self._read("SELECT source FROM items WHERE tracking_id = ?", (tracking_id,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def claim_counts(self) -> dict[str, int]:
+        """How many times each item was leased (more than once: a worker died holding it)."""
+        rows = self._read("SELECT tracking_id, count(*) FROM claims GROUP BY tracking_id")
+        return {str(t): int(n) for t, n in rows}
+
+    def stalls(self, since: float = 0.0) -> list[tuple[float, float, int]]:
+        rows = self._read("SELECT * FROM stalls WHERE ended_at >= ? ORDER BY started_at", (since,))
+        return [(float(a), float(b), int(n)) for a, b, n in rows]
+
+    # ---- operators ----------------------------------------------------------------
+
+    def pending_reviews(self, limit: int = 50) -> tuple[int, list[Decision]]:
+        """Alarmed items without a verdict, oldest first, and how many there are."""
+        where = (
+            "FROM decisions d LEFT JOIN reviews r ON r.tracking_id = d.tracking_id "
+            "WHERE d.route != 'clear' AND r.tracking_id IS NULL"
+        )
+        total = int(self._read(f"SELECT count(*) {where}")[0][0])
+        rows = self._read(f"SELECT d.* {where} ORDER BY d.decided_at LIMIT ?", (limit,))
+        return total, [_decision(r) for r in rows]
+
+    def review(
+        self,
+        tracking_id: str,
+        verdict: str,
+        reason: str,
+        operator: str,
+        now: float | None = None,
+    ) -> Review:
+        if verdict not in VERDICTS:
+            raise ReviewError("verdict", f"must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+        reason = reason.strip()
+        if not reason:
+            raise ReviewError("reason", "say why: what was found, or why the alarm was false")
+        stamp = time.time() if now is None else now
+        with self._write() as db:
+            row = db.execute(
+                "SELECT route FROM decisions WHERE tracking_id = ?", (tracking_id,)
+            ).fetchone()
+            if row is None:
+                raise ReviewError("id", f"no decided item {tracking_id!r}")
+            if row[0] == "clear":
+                raise ReviewError("id", f"{tracking_id} was cleared; only alarms are reviewed")
+            done = db.execute(
+                "SELECT operator, verdict FROM reviews WHERE tracking_id = ?", (tracking_id,)
+            ).fetchone()
+            if done is not None:
+                raise ReviewError(
+                    "id", f"{tracking_id} was already judged '{done[1]}' by {done[0]}"
+                )
+            db.execute(
+                "INSERT INTO reviews VALUES (?,?,?,?,?)",
+                (tracking_id, verdict, reason, operator, stamp),
+            )
+        return Review(tracking_id, verdict, reason, operator, stamp)
+
+    def reviews(self, since: float = 0.0) -> list[Review]:
+        rows = self._read(
+            "SELECT * FROM reviews WHERE reviewed_at >= ? ORDER BY reviewed_at", (since,)
+        )
+        return [Review(str(a), str(b), str(c), str(d), float(e)) for a, b, c, d, e in rows]
+
+    def review_of(self, tracking_id: str) -> Review | None:
+        rows = self._read("SELECT * FROM reviews WHERE tracking_id = ?", (tracking_id,))
+        return Review(*rows[0]) if rows else None
+
+    def labels(self) -> Iterator[dict[str, Any]]:
+        """Operators' verdicts joined to what the detector said: labels for retraining."""
+        rows = self._read(
+            "SELECT r.tracking_id, i.source, d.route, d.bag_score, d.detections, r.verdict, "
+            "r.reason, r.operator, r.reviewed_at FROM reviews r "
+            "JOIN decisions d ON d.tracking_id = r.tracking_id "
+            "JOIN items i ON i.tracking_id = r.tracking_id ORDER BY r.reviewed_at"
+        )
+        for tid, source, route, score, dets, verdict, reason, operator, at in rows:
+            yield {
+                "tracking_id": tid,
+                "source": json.loads(source),
+                "route": route,
+                "bag_score": score,
+                "detections": json.loads(dets),
+                "verdict": verdict,
+                "threat_present": verdict == "accept",
+                "reason": reason,
+                "operator": operator,
+                "reviewed_at": at,
+            }
+
+
+def _decision(row: tuple[Any, ...]) -> Decision:
+    (tid, lane, route, reasons, score, threshold, dets, truth, late, at, latency, worker) = row
+    return Decision(
+        str(tid),
+        str(lane),
+        str(route),
+        json.loads(reasons),
+        float(score),
+        float(threshold),
+        json.loads(dets),
+        None if truth is None else bool(truth),
+        bool(late),
+        float(at),
+        float(latency),
+        str(worker),
+    )

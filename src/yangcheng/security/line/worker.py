@@ -1,0 +1,110 @@
+"""A line worker: lease items, scan, detect, route, commit; until the line is drained.
+
+Workers are separate processes (or Ray actors, one per lane) that share nothing but the
+line's store, so any of them can be killed at any moment: what it held comes back to the
+others when its lease runs out (see ``store``). Each loads the detector once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from threadpoolctl import threadpool_limits
+
+from yangcheng.security.detect.infer import XrayDetector
+from yangcheng.security.detect.inputs import DetectorInputError
+from yangcheng.security.line.routing import RoutingPolicy, fail_safe
+from yangcheng.security.line.scanner import LineScanner, ScanError
+from yangcheng.security.line.store import LineStore
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    store_path: str
+    deadline_s: float = 8.0
+    """Scan to diverter: a decision later than this sends the item to a person."""
+    lanes: tuple[str, ...] | None = None
+    """Only these lanes' items (a Ray actor per lane); None: any lane."""
+    batch: int = 2
+    lease_s: float = 10.0
+    poll_s: float = 0.02
+    max_attempts: int = 3
+    policy: RoutingPolicy = field(default_factory=RoutingPolicy)
+    pool: str | None = None
+    threads: int = 1
+    stop_when_drained: bool = True
+    """Exit once the feed is closed and nothing is left; a serving line keeps polling."""
+
+
+@dataclass
+class WorkerStats:
+    worker: str
+    decided: int = 0
+    refused: int = 0
+    """Decisions the store turned down: this worker's lease had been taken over."""
+    fail_safe: int = 0
+
+
+def run_worker(config: WorkerConfig, worker: str) -> WorkerStats:
+    """Module-level, picklable: the body of a worker process or a lane actor's call."""
+    with threadpool_limits(config.threads):
+        return LineWorker(config, worker).run()
+
+
+class LineWorker:
+    def __init__(self, config: WorkerConfig, worker: str) -> None:
+        self.config = config
+        self.worker = worker
+        self.store = LineStore(config.store_path)
+        self.scanner = LineScanner(config.pool)
+        self.detector = XrayDetector(threads=config.threads)
+        self.detector.warm_up()
+        self.stats = WorkerStats(worker)
+        self.store.mark_ready(worker)
+
+    def run(self) -> WorkerStats:
+        try:
+            while True:
+                if not self.step():
+                    if (
+                        self.config.stop_when_drained
+                        and not self.store.feed_open()
+                        and (self.store.backlog() == 0)
+                    ):
+                        return self.stats
+                    time.sleep(self.config.poll_s)
+        finally:
+            self.store.close()
+
+    def step(self) -> int:
+        """Lease a batch and decide it; the number of items leased."""
+        c = self.config
+        items = self.store.claim(self.worker, c.batch, c.lease_s, c.lanes)
+        for item in items:
+            truth: bool | None = None
+            threshold = (
+                c.policy.threshold if c.policy.threshold is not None else (self.detector.threshold)
+            )
+            if item.attempts > c.max_attempts:
+                routed = fail_safe(
+                    f"{item.attempts - 1} workers stopped while holding this item", threshold
+                )
+            else:
+                try:
+                    bag = self.scanner.scan(item.source)
+                    truth = bag.threat
+                    result = self.detector.detect(bag.low, bag.high)
+                    routed = c.policy.route(result, self.detector.rule)
+                except (ScanError, DetectorInputError, KeyError, ValueError) as exc:
+                    routed = fail_safe(f"{type(exc).__name__}: {exc}", threshold)
+            if routed.reasons[0].startswith("fail-safe"):
+                self.stats.fail_safe += 1
+            decided = self.store.decide(
+                item, routed, self.worker, deadline_s=c.deadline_s, truth_threat=truth
+            )
+            if decided is None:
+                self.stats.refused += 1
+            else:
+                self.stats.decided += 1
+        return len(items)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from yangcheng.security.line import ItemEvent, LineStore, ReviewError, RoutedItem
+
+
+def _events(n: int) -> list[ItemEvent]:
+    return [
+        ItemEvent("L1", "XR01", float(i), float(i), {"kind": "pool", "index": i}) for i in range(n)
+    ]
+
+
+def _routed(route: str = "divert") -> RoutedItem:
+    return RoutedItem(
+        route,
+        ["test"],
+        0.7,
+        0.3,  # type: ignore[arg-type]
+        [{"class_name": "knife", "score": 0.7, "box_xywh": [1, 2, 3, 4], "alarm": True}],
+    )
+
+
+def test_a_worker_that_lost_its_lease_cannot_decide_the_item_again(tmp_path: Path) -> None:
+    store = LineStore(tmp_path / "line.db")
+    store.enqueue(_events(1), now=100.0)
+    (stale,) = store.claim("w1", 5, lease_s=2.0, now=100.0)
+    assert store.claim("w2", 5, lease_s=2.0, now=101.0) == []  # lease still held
+    (fresh,) = store.claim("w2", 5, lease_s=2.0, now=103.0)  # lease ran out: taken over
+    assert fresh.tracking_id == stale.tracking_id and fresh.attempts == 2
+    assert store.decide(fresh, _routed(), "w2", deadline_s=8, now=104.0) is not None
+    assert store.decide(stale, _routed("clear"), "w1", deadline_s=8, now=105.0) is None
+    (decision,) = store.decisions()
+    assert decision.worker == "w2" and decision.route == "divert"
+    assert store.claim_counts() == {stale.tracking_id: 2}
+    assert store.backlog() == 0
+
+
+def test_claims_take_the_oldest_items_of_the_lanes_asked_for(tmp_path: Path) -> None:
+    store = LineStore(tmp_path / "line.db")
+    events = _events(4)
+    events[1] = ItemEvent("L2", "XR02", 1.0, 1.0, {"kind": "pool", "index": 1})
+    ids = store.enqueue(events, now=10.0)
+    got = store.claim("a", 2, lease_s=5, lanes=["L1"], now=10.0)
+    assert [c.tracking_id for c in got] == [ids[0], ids[2]]
+    assert [c.tracking_id for c in store.claim("b", 5, 5, lanes=["L2"], now=10.0)] == [ids[1]]
+
+
+def test_a_decision_after_the_diverter_is_a_fail_safe_divert(tmp_path: Path) -> None:
+    store = LineStore(tmp_path / "line.db")
+    store.enqueue(_events(1), now=0.0)
+    (item,) = store.claim("w", 1, 30, now=0.0)
+    decision = store.decide(item, _routed("clear"), "w", deadline_s=8, now=9.0)
+    assert decision is not None and decision.late and decision.route == "divert"
+    assert decision.reasons[0].startswith("fail-safe")
+
+
+def test_only_alarms_are_reviewed_once_with_a_reason_and_become_labels(tmp_path: Path) -> None:
+    store = LineStore(tmp_path / "line.db")
+    ids = store.enqueue(_events(2), now=0.0)
+    a, b = store.claim("w", 2, 30, now=0.0)
+    store.decide(a, _routed("divert"), "w", deadline_s=8, now=1.0)
+    store.decide(b, _routed("clear"), "w", deadline_s=8, now=1.0)
+    assert store.pending_reviews()[0] == 1
+    with pytest.raises(ReviewError) as err:
+        store.review(ids[1], "accept", "knife", "op@x")
+    assert err.value.field == "id" and "cleared" in err.value.reason
+    with pytest.raises(ReviewError) as err:
+        store.review(ids[0], "reject", "  ", "op@x")
+    assert err.value.field == "reason"
+    with pytest.raises(ReviewError):
+        store.review(ids[0], "maybe", "x", "op@x")
+    store.review(ids[0], "reject", "water bottle", "op@x")
+    with pytest.raises(ReviewError) as err:
+        store.review(ids[0], "accept", "knife", "other@x")
+    assert "already judged 'reject' by op@x" in err.value.reason
+    assert store.pending_reviews()[0] == 0
+    (label,) = store.labels()
+    assert label["threat_present"] is False and label["source"] == {"kind": "pool", "index": 0}
+    assert label["detections"][0]["class_name"] == "knife"

@@ -1,0 +1,92 @@
+"""The line in the console: the live dashboard, the alarm queue and an operator's verdict."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.browser import chromium_page, serve, sign_in_and_open
+from tests.conftest import KeyMaker
+from yangcheng.config import Settings
+from yangcheng.security.line import ItemEvent, LineStore, LineWorker, WorkerConfig, build_pool
+from yangcheng.security.service_line import line_folder
+
+BAGS = 6
+
+
+@pytest.fixture
+def decided(app: object, settings: Settings) -> list[str]:
+    """Six pool bags decided on lane L1/L2 in this platform's line store (in-process)."""
+    folder = line_folder()
+    assert folder.is_relative_to(settings.home)
+    pool = build_pool(folder / "pool", BAGS, hard_fraction=0.0)
+    config = WorkerConfig(store_path=str(folder / "line.db"), pool=str(pool), batch=BAGS)
+    store = LineStore(config.store_path)
+    ids = store.enqueue(
+        [
+            ItemEvent(
+                f"L{1 + i % 2}", f"XR0{1 + i % 2}", float(i), float(i), {"kind": "pool", "index": i}
+            )
+            for i in range(BAGS)
+        ]
+    )
+    LineWorker(config, "w1").step()
+    return [d.tracking_id for d in store.decisions() if d.route != "clear" and d.tracking_id in ids]
+
+
+def test_dashboard_queue_and_verdict_through_the_console(
+    client: TestClient, make_key: KeyMaker, decided: list[str]
+) -> None:
+    key = make_key("security", email="screener@airport.example")
+    assert client.post("/console/login", data={"key": key}, follow_redirects=False).is_redirect
+    page = client.get("/console/live/security-line").text
+    assert "Throughput" in page and "Awaiting review" in page
+    assert "<polyline" in page or "<rect" in page
+    assert re.search(r">\s*L1\s*<", page) and re.search(r">\s*L2\s*<", page)
+    queue = client.get("/console/review/security-alarms").text
+    assert all(tid in queue for tid in decided)
+    first = decided[0]
+    item = client.get(f"/console/review/security-alarms/{first}").text
+    assert 'src="data:image/png;base64,' in item
+    sent = client.post(
+        f"/console/review/security-alarms/{first}",
+        data={
+            "verdict": "accept",
+            "reason_choice": "prohibited item found as shown",
+            "reason_text": "knife in side pocket",
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[:500]
+    store = LineStore(line_folder() / "line.db")
+    review = store.review_of(first)
+    assert review is not None and review.operator == "screener@airport.example"
+    assert "knife in side pocket" in review.reason and review.verdict == "accept"
+
+
+@pytest.mark.browser
+def test_line_pages_in_chromium(
+    app: object, make_key: KeyMaker, decided: list[str], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    key = make_key("*")
+    shots = Path(os.environ.get("YC_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with serve(app) as base, chromium_page((1280, 900), 60_000) as (page, problems):
+        sign_in_and_open(page, base, key, "/console/live/security-line")
+        expect(page.locator("svg").first).to_be_visible()
+        page.screenshot(path=str(shots / "line-dashboard.png"), full_page=True)
+        page.goto(f"{base}/console/review/security-alarms")
+        expect(page.get_by_text(decided[0])).to_be_visible()
+        page.screenshot(path=str(shots / "line-queue.png"), full_page=True)
+        page.goto(f"{base}/console/review/security-alarms/{decided[0]}")
+        figure = page.locator("figure.annotated-image")
+        expect(figure).to_be_visible()
+        assert figure.locator("img").evaluate("img => img.complete && img.naturalWidth") == 512
+        page.screenshot(path=str(shots / "line-review.png"), full_page=True)
+        assert not problems, problems
