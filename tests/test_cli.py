@@ -141,3 +141,18 @@ def test_catalog_and_scenario_groups(run) -> None:
 def test_bench_rejects_an_unknown_scenario(run) -> None:
     result = run("bench", "weather")
     assert result.exit_code == 2 and "no benchmark" in result.output
+
+
+def test_security_line_run_status_and_labels(run, tmp_path: Path) -> None:
+    result = run("security", "line", "run", "--items", "12", "--rate", "20000", "--lanes", "3",
+                 "--workers", "1", "--source", "pool", "--pool-bags", "4", "--no-realtime")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"decided\s+│\s+12\s", result.output)
+    status = run("security", "line", "status", "--window-min", "30")
+    assert status.exit_code == 0, status.output
+    assert status.output.startswith("12 decided")
+    out = tmp_path / "labels.jsonl"
+    labels = run("security", "line", "labels", "--out", str(out))
+    assert labels.exit_code == 0 and out.read_text() == ""  # nobody has judged anything yet
+    bad = run("security", "line", "run", "--items", "5", "--rate", "90000", "--lanes", "2")
+    assert bad.exit_code != 0 and "add lanes" in bad.output

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-import yangcheng.cli_detect  # noqa: F401  (registers security train/evaluate/detect)
+import yangcheng.cli_detect  # (registers security train/evaluate/detect)
+import yangcheng.cli_line  # noqa: F401  (registers security line run/status/labels)
 from yangcheng.cli_recording import recording_app
 from yangcheng.cli_security import security_app
 from yangcheng.config import Settings

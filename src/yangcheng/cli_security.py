@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 security_app = typer.Typer(
-    help="Security: dual-energy X-ray simulation (detector and sorting line to come).",
+    help="Security: X-ray simulation, prohibited-item detector, sorting line.",
     no_args_is_help=True,
 )
 console = Console()

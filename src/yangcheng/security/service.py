@@ -7,7 +7,13 @@ which bags every reported figure comes from.
 from __future__ import annotations
 
 from yangcheng.platform.catalog import Registry
-from yangcheng.security import service_detect, service_line, service_simulate, service_site
+from yangcheng.security import (
+    service_detect,
+    service_line,
+    service_simulate,
+    service_site,
+    service_site_status,
+)
 from yangcheng.security.dataset import HARD_TEST, STANDARD_TEST
 
 
@@ -18,11 +24,13 @@ def register(registry: Registry) -> None:
         *service_detect.CAPABILITIES,
         *service_line.CAPABILITIES,
         *service_site.CAPABILITIES,
+        *service_site_status.CAPABILITIES,
     ):
         registry.add_capability(cap)
     registry.on_configure(service_line.configure)
     registry.add_dashboard(service_line.DASHBOARD)
     registry.add_review_page(service_line.REVIEWS)
+    registry.add_dashboard(service_site_status.DASHBOARD)
     registry.add_model(service_detect.model_card())
     for dataset in (STANDARD_TEST, HARD_TEST):
         registry.add_dataset(dataset.card())

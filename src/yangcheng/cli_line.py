@@ -1,0 +1,197 @@
+"""`yangcheng security line run | status | labels`: the sorting line from the shell."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from yangcheng.cli_security import security_app
+
+console = Console()
+line_app = typer.Typer(
+    help="The sorting line: run it, watch it, export verdicts.", no_args_is_help=True
+)
+security_app.add_typer(line_app, name="line")
+
+
+def _store_path(store: Path | None) -> Path:
+    from yangcheng.config import Settings
+
+    return store or Settings().home / "security" / "line" / "line.db"
+
+
+@line_app.command("run")
+def run(
+    items: Annotated[int, typer.Option(min=1, max=10_000_000)] = 1000,
+    rate: Annotated[float, typer.Option(min=1, help="Arrivals, items/hour, whole line.")] = 7200,
+    lanes: Annotated[int, typer.Option(min=1, max=64)] = 2,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Local worker processes.")] = 2,
+    placement: Annotated[
+        str,
+        typer.Option(
+            help="process (supervised local processes) or ray (an actor per lane; "
+            "YANGCHENG_RAY_ADDRESS, or a local Ray)."
+        ),
+    ] = "process",
+    source: Annotated[
+        str,
+        typer.Option(
+            help="simulated (scan each bag in the worker) or pool (replay bags "
+            "scanned beforehand, as a scanner hands over images)."
+        ),
+    ] = "simulated",
+    pool_bags: Annotated[int, typer.Option(min=1, max=10_000)] = 64,
+    threshold: Annotated[float | None, typer.Option(min=0, max=1)] = None,
+    realtime: Annotated[
+        bool, typer.Option(help="Pace arrivals; --no-realtime measures capacity.")
+    ] = True,
+    hard_fraction: Annotated[float, typer.Option(min=0, max=1)] = 0.2,
+    seed: Annotated[int, typer.Option()] = 0,
+    store: Annotated[
+        Path | None, typer.Option(help="Line database (default under YANGCHENG_HOME).")
+    ] = None,
+) -> None:
+    """Feed a line of simulated scanners and decide every item; prints the line's report."""
+    from yangcheng.security.line import (
+        Conveyor,
+        LineConfigError,
+        ProcessWorkers,
+        RayLaneWorkers,
+        RoutingPolicy,
+        WorkerConfig,
+        build_pool,
+        item_feed,
+        run_line,
+    )
+    from yangcheng.security.line.workers import WorkerGroup
+
+    if placement not in ("process", "ray"):
+        raise typer.BadParameter(
+            f"must be process or ray, not {placement!r}", param_hint="--placement"
+        )
+    if source not in ("simulated", "pool"):
+        raise typer.BadParameter(
+            f"must be simulated or pool, not {source!r}", param_hint="--source"
+        )
+    path = _store_path(store)
+    conveyor = Conveyor()
+    try:
+        events = list(
+            item_feed(
+                items=items,
+                rate_per_h=rate,
+                lanes=lanes,
+                conveyor=conveyor,
+                seed=seed,
+                hard_fraction=hard_fraction,
+                source=source,
+            )
+        )
+    except LineConfigError as exc:
+        raise typer.BadParameter(exc.reason, param_hint=f"--{exc.field.split('_')[0]}") from None
+    pool = None
+    if source == "pool":
+        with console.status(f"scanning a pool of {pool_bags} bags (once)"):
+            pool = str(build_pool(path.parent / "pool", pool_bags, hard_fraction=hard_fraction))
+    config = WorkerConfig(
+        store_path=str(path),
+        deadline_s=conveyor.decision_deadline_s,
+        policy=RoutingPolicy(threshold=threshold),
+        pool=pool,
+    )
+    group: WorkerGroup
+    if placement == "ray":
+        import ray
+
+        from yangcheng.config import Settings
+
+        if not ray.is_initialized():
+            ray.init(address=Settings().ray_address, include_dashboard=False, log_to_driver=False)
+        group = RayLaneWorkers(config, [f"L{i + 1}" for i in range(lanes)])
+    else:
+        group = ProcessWorkers(config, workers)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} decided"),
+        TextColumn("queue {task.fields[backlog]}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    with bar:
+        task = bar.add_task(f"line of {lanes} lanes, {placement}", total=len(events), backlog=0)
+
+        def progress(fed: int, decided: int, backlog: int) -> None:
+            bar.update(task, completed=decided, backlog=backlog)
+
+        t0 = time.perf_counter()
+        report = run_line(path, events, group, realtime=realtime, progress=progress)
+        bar.update(task, completed=report.decided, backlog=0)
+    table = Table(title=f"line report ({time.perf_counter() - t0:.0f} s; store {path})")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in asdict(report).items():
+        shown = f"{value:,.1f}" if isinstance(value, float) else str(value)
+        table.add_row(key, shown)
+    console.print(table)
+
+
+@line_app.command("status")
+def status(
+    window_min: Annotated[float, typer.Option(min=0.1, help="Minutes to look back.")] = 15,
+    store: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Throughput, queue, alarms, latency and review workload, per lane."""
+    from yangcheng.security.line import LineStore
+    from yangcheng.security.line.metrics import line_figures
+
+    path = _store_path(store)
+    if not path.exists():
+        raise typer.BadParameter(f"no line store at {path}; run a line first", param_hint="--store")
+    f = line_figures(LineStore(path), window_s=window_min * 60)
+    console.print(
+        f"{f.decided} decided in {window_min:g} min · {f.items_per_h:,.0f} items/h · queue "
+        f"{f.backlog} · alarms {100 * f.alarm_rate:.1f} % · p99 {f.latency_p99_ms:.0f} ms · "
+        f"late {f.late} · awaiting review {f.pending_reviews}"
+    )
+    table = Table()
+    for col in ("lane", "decided", "items/h", "alarm %", "belt stops", "p99 ms", "late"):
+        table.add_column(col, justify="left" if col == "lane" else "right")
+    for lane in f.lanes:
+        table.add_row(
+            lane.lane,
+            str(lane.decided),
+            f"{lane.items_per_h:,.0f}",
+            f"{100 * lane.alarm_rate:.1f}",
+            str(lane.stop_belt),
+            f"{lane.latency_p99_ms:.0f}",
+            str(lane.late),
+        )
+    console.print(table)
+
+
+@line_app.command("labels")
+def labels(
+    out: Annotated[Path, typer.Option(help="JSON Lines file to write.")],
+    store: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Operators' verdicts with each item's source and detections: retraining labels."""
+    from yangcheng.security.line import LineStore
+
+    path = _store_path(store)
+    if not path.exists():
+        raise typer.BadParameter(f"no line store at {path}", param_hint="--store")
+    n = 0
+    with out.open("w") as f:
+        for row in LineStore(path).labels():
+            f.write(json.dumps(row) + "\n")
+            n += 1
+    console.print(f"{n} verdicts written to {out}")
