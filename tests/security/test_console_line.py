@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.browser import chromium_page, serve, sign_in_and_open
-from tests.conftest import KeyMaker
+from tests.conftest import KeyMaker, wait_for_job
 from yangcheng.config import Settings
 from yangcheng.security.line import ItemEvent, LineStore, LineWorker, WorkerConfig, build_pool
 from yangcheng.security.service_line import line_folder
@@ -66,6 +66,32 @@ def test_dashboard_queue_and_verdict_through_the_console(
     review = store.review_of(first)
     assert review is not None and review.operator == "screener@airport.example"
     assert "knife in side pocket" in review.reason and review.verdict == "accept"
+
+
+def test_a_line_runs_as_a_platform_job_and_feeds_the_dashboard(
+    client: TestClient, make_key: KeyMaker
+) -> None:
+    api = {"Authorization": f"Bearer {make_key('security,jobs')}"}
+    request = {
+        "items": 6,
+        "rate_per_h": 20_000,
+        "lanes": 3,
+        "workers": 1,
+        "realtime": False,
+        "hard_fraction": 0.0,
+        "seed": 9,
+    }
+    job = client.post(
+        "/v1/jobs", json={"capability": "security.line.run", "items": [request]}, headers=api
+    ).json()
+    assert wait_for_job(client, job["id"], api, timeout_s=180)["state"] == "succeeded"
+    (row,) = client.get(f"/v1/jobs/{job['id']}/results", headers=api).json()["rows"]
+    assert row["ok"], row["error"]
+    assert row["output"]["decided"] == 6 and row["output"]["duplicates"] == 0
+    status = client.post(
+        "/v1/capabilities/security.line.status:invoke", json={}, headers=api
+    ).json()
+    assert status["decided"] == 6 and status["backlog"] == 0
 
 
 @pytest.mark.browser

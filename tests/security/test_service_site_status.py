@@ -12,8 +12,10 @@ from tests.browser import chromium_page, serve, sign_in_and_open
 from tests.conftest import KeyMaker
 from yangcheng.security.service_site_status import SITE_STATUS
 
-SMALL = {"site": {"days": 21, "daily_items": 200_000, "checkpoints": 2, "seed": 1},
-         "horizon_hours": 24}
+SMALL = {
+    "site": {"days": 21, "daily_items": 200_000, "checkpoints": 2, "seed": 1},
+    "horizon_hours": 24,
+}
 
 
 def test_the_board_shows_history_forecast_and_staffing_and_is_cached() -> None:
