@@ -144,8 +144,24 @@ def test_bench_rejects_an_unknown_scenario(run) -> None:
 
 
 def test_security_line_run_status_and_labels(run, tmp_path: Path) -> None:
-    result = run("security", "line", "run", "--items", "12", "--rate", "20000", "--lanes", "3",
-                 "--workers", "1", "--source", "pool", "--pool-bags", "4", "--no-realtime")
+    result = run(
+        "security",
+        "line",
+        "run",
+        "--items",
+        "12",
+        "--rate",
+        "20000",
+        "--lanes",
+        "3",
+        "--workers",
+        "1",
+        "--source",
+        "pool",
+        "--pool-bags",
+        "4",
+        "--no-realtime",
+    )
     assert result.exit_code == 0, result.output
     assert re.search(r"decided\s+│\s+12\s", result.output)
     status = run("security", "line", "status", "--window-min", "30")

@@ -22,7 +22,7 @@ line_app = typer.Typer(
 security_app.add_typer(line_app, name="line")
 
 
-def _store_path(store: Path | None) -> Path:
+def _store_location(store: Path | None) -> Path:
     from yangcheng.config import Settings
 
     return store or Settings().home / "security" / "line" / "line.db"
@@ -81,7 +81,7 @@ def run(
         raise typer.BadParameter(
             f"must be simulated or pool, not {source!r}", param_hint="--source"
         )
-    path = _store_path(store)
+    path = _store_location(store)
     conveyor = Conveyor()
     try:
         events = list(
@@ -102,7 +102,7 @@ def run(
         with console.status(f"scanning a pool of {pool_bags} bags (once)"):
             pool = str(build_pool(path.parent / "pool", pool_bags, hard_fraction=hard_fraction))
     config = WorkerConfig(
-        store_path=str(path),
+        store_location=str(path),
         deadline_s=conveyor.decision_deadline_s,
         policy=RoutingPolicy(threshold=threshold),
         pool=pool,
@@ -153,7 +153,7 @@ def status(
     from yangcheng.security.line import LineStore
     from yangcheng.security.line.metrics import line_figures
 
-    path = _store_path(store)
+    path = _store_location(store)
     if not path.exists():
         raise typer.BadParameter(f"no line store at {path}; run a line first", param_hint="--store")
     f = line_figures(LineStore(path), window_s=window_min * 60)
@@ -186,7 +186,7 @@ def labels(
     """Operators' verdicts with each item's source and detections: retraining labels."""
     from yangcheng.security.line import LineStore
 
-    path = _store_path(store)
+    path = _store_location(store)
     if not path.exists():
         raise typer.BadParameter(f"no line store at {path}", param_hint="--store")
     n = 0

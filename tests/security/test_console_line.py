@@ -24,8 +24,8 @@ def decided(app: object, settings: Settings) -> list[str]:
     folder = line_folder()
     assert folder.is_relative_to(settings.home)
     pool = build_pool(folder / "pool", BAGS, hard_fraction=0.0)
-    config = WorkerConfig(store_path=str(folder / "line.db"), pool=str(pool), batch=BAGS)
-    store = LineStore(config.store_path)
+    config = WorkerConfig(store_location=str(folder / "line.db"), pool=str(pool), batch=BAGS)
+    store = LineStore(config.store_location)
     ids = store.enqueue(
         [
             ItemEvent(
@@ -116,3 +116,21 @@ def test_line_pages_in_chromium(
         assert figure.locator("img").evaluate("img => img.complete && img.naturalWidth") == 512
         page.screenshot(path=str(shots / "line-review.png"), full_page=True)
         assert not problems, problems
+
+
+def test_a_line_run_is_never_served_inside_a_request(
+    client: TestClient, make_key: KeyMaker
+) -> None:
+    key = make_key("security,jobs")
+    api = {"Authorization": f"Bearer {key}"}
+    sync = client.post("/v1/capabilities/security.line.run:invoke", json={"items": 5}, headers=api)
+    assert sync.status_code == 409 and "POST /v1/jobs" in sync.json()["detail"]
+    assert client.post("/console/login", data={"key": key}, follow_redirects=False).is_redirect
+    tried = client.post(
+        "/console/try/security.line.run",
+        data={"items": "3", "lanes": "3", "rate_per_h": "7200", "workers": "1"},
+    )
+    assert tried.status_code == 202, tried.text[:400]
+    job_id = re.search(r'href="/console/jobs/([0-9a-f-]{36})"', tried.text)
+    assert job_id is not None
+    assert wait_for_job(client, job_id.group(1), api, timeout_s=180)["state"] == "succeeded"

@@ -136,6 +136,9 @@ class Capability:
     card: dict[str, Any] = field(default_factory=dict)
     examples: tuple[dict[str, Any], ...] = ()
     needs_caller: bool = False
+    jobs_only: bool = False
+    """Long-running (minutes to hours): served only as a platform job, never inside an HTTP
+    request; a synchronous call is answered 409 with where to send it."""
 
     def __post_init__(self) -> None:
         if self.group not in SCOPE_GROUPS:

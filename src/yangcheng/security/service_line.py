@@ -55,7 +55,7 @@ from yangcheng.security.service_detect import operator_picture
 from yangcheng.security.service_simulate import AnnotatedImageOut, ImageBoxOut, png_base64
 
 _home: Path | None = None
-_stores: dict[Path, LineStore] = {}
+_stores: dict[str, LineStore] = {}
 _lock = threading.Lock()
 POOL_BAGS = 64
 REVIEW_REASONS = (
@@ -76,13 +76,22 @@ def line_folder() -> Path:
     return (_home or Settings().home) / "security" / "line"
 
 
+def line_location() -> str:
+    """Where the line store lives: the platform's PostgreSQL when it runs on one (so lane
+    actors on other hosts reach it), else a SQLite file in the data folder."""
+    url = Settings().database_url or ""
+    if url.startswith(("postgresql", "postgres://")):
+        return url
+    return str(line_folder() / "line.db")
+
+
 def store() -> LineStore:
     """This installation's line store, opened once per process."""
-    path = line_folder() / "line.db"
+    location = line_location()
     with _lock:
-        if path not in _stores:
-            _stores[path] = LineStore(path)
-        return _stores[path]
+        if location not in _stores:
+            _stores[location] = LineStore(location)
+        return _stores[location]
 
 
 # ---- security.line.run ------------------------------------------------------------------
@@ -148,14 +157,14 @@ def run(req: LineRunRequest) -> LineRunResponse:
     if req.source == "pool":
         pool = str(build_pool(line_folder() / "pool", POOL_BAGS, hard_fraction=req.hard_fraction))
     config = WorkerConfig(
-        store_path=str(line_folder() / "line.db"),
+        store_location=line_location(),
         deadline_s=conveyor.decision_deadline_s,
         policy=RoutingPolicy(threshold=req.threshold),
         pool=pool,
     )
     t0 = time.perf_counter()
     report = run_line(
-        config.store_path, events, ProcessWorkers(config, req.workers), realtime=req.realtime
+        config.store_location, events, ProcessWorkers(config, req.workers), realtime=req.realtime
     )
     out = asdict(report)
     if out["offered_per_h"] != out["offered_per_h"]:  # NaN: not paced
@@ -475,10 +484,12 @@ CAPABILITIES = (
         "into this installation's line store; worker processes lease items, detect and route "
         "them (clear / divert to manual inspection / stop the belt for firearms and "
         "explosives). A killed worker is restarted and its items are taken over; none is lost "
-        "or decided twice. Returns throughput, latency and routes. Run it as a job.",
+        "or decided twice. Returns throughput, latency and routes. It runs as a job (the "
+        "console's Try submits one).",
         request_model=LineRunRequest,
         response_model=LineRunResponse,
         handler=run,
+        jobs_only=True,
         examples=({"items": 20, "rate_per_h": 7200, "lanes": 2, "workers": 2},),
     ),
     Capability(

@@ -55,7 +55,9 @@ class GeneratedSite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     days: int = Field(default=35, ge=14, le=91, description="Days of history, 14 to 91.")
-    daily_items: float = Field(default=1_000_000, gt=0, le=1e8)
+    daily_items: float = Field(
+        default=1_000_000, ge=1000, le=1e8, description="A site screens at least 1,000 a day."
+    )
     checkpoints: int = Field(default=4, ge=1, le=12)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
 
@@ -100,6 +102,16 @@ class SiteForecastRequest(BaseModel):
     )
 
 
+_CLOCK = (
+    "Hour start as YYYY-MM-DDTHH:MM on the history's own clock: local time when the history "
+    "had no zones, UTC when it had."
+)
+
+
+def _hour(ts: pd.Timestamp) -> str:
+    return pd.Timestamp(ts).strftime("%Y-%m-%dT%H:%M")
+
+
 class CheckpointPlanOut(BaseModel):
     """One checkpoint's coming hours, aligned with the response's ``hours``."""
 
@@ -107,7 +119,7 @@ class CheckpointPlanOut(BaseModel):
     forecast_count: list[float] = Field(description="Expected items each hour.")
     lanes: list[int]
     operators: list[int]
-    peak_hour: datetime
+    peak_hour: str = Field(description=_CLOCK)
     peak_forecast_count: float
     peak_lanes: int
     peak_operators: int
@@ -138,9 +150,9 @@ class BacktestOut(BaseModel):
 
 class SiteForecastResponse(BaseModel):
     model: str
-    history_start: datetime
-    history_end: datetime
-    hours: list[datetime] = Field(description="The forecast hours, shared by all checkpoints.")
+    history_start: str = Field(description=_CLOCK)
+    history_end: str = Field(description=_CLOCK)
+    hours: list[str] = Field(description="The forecast hours, shared by all checkpoints. " + _CLOCK)
     checkpoints: list[CheckpointPlanOut]
     site_forecast_count: list[float]
     site_lanes: list[int]
@@ -200,8 +212,10 @@ def _load(req: SiteForecastRequest) -> pd.DataFrame:
     return history
 
 
-def _backtest_out(history: pd.DataFrame, model: ModelName) -> BacktestOut:
+def _backtest_out(history: pd.DataFrame, model: ModelName) -> BacktestOut | None:
     result = backtest(history, horizon_days=7, models=("seasonal_naive", "mstl"))
+    if result.hours_counted == 0:
+        return None
     row = result.overall
     return BacktestOut(
         held_back_hours=result.horizon_h,
@@ -224,7 +238,7 @@ def _checkpoint_out(checkpoint: str, plan: pd.DataFrame) -> CheckpointPlanOut:
         forecast_count=[round(float(v), 1) for v in plan["forecast"]],
         lanes=[int(v) for v in plan["lanes"]],
         operators=[int(v) for v in plan["operators"]],
-        peak_hour=plan["ds"].iloc[peak].to_pydatetime(),
+        peak_hour=_hour(plan["ds"].iloc[peak]),
         peak_forecast_count=round(float(plan["forecast"].iloc[peak]), 1),
         peak_lanes=int(plan["lanes"].iloc[peak]),
         peak_operators=int(plan["operators"].iloc[peak]),
@@ -240,6 +254,11 @@ def site_forecast(req: SiteForecastRequest) -> SiteForecastResponse:
     backtest_out: BacktestOut | None = None
     if span_h >= BACKTEST_MIN_H:
         backtest_out = _backtest_out(history, req.model)
+        if backtest_out is None:
+            notes.append(
+                "No backtest: the held-back week has no hour busy enough to measure "
+                "(every count below 5 % of its checkpoint's mean)."
+            )
     else:
         notes.append(
             f"No backtest: it holds back the last 7 days and needs 14 before them, "
@@ -265,9 +284,9 @@ def site_forecast(req: SiteForecastRequest) -> SiteForecastResponse:
     site = plan.groupby("ds")[["forecast", "lanes", "operators"]].sum()
     return SiteForecastResponse(
         model=req.model,
-        history_start=history["ds"].min().to_pydatetime(),
-        history_end=history["ds"].max().to_pydatetime(),
-        hours=[ts.to_pydatetime() for ts in site.index],
+        history_start=_hour(history["ds"].min()),
+        history_end=_hour(history["ds"].max()),
+        hours=[_hour(ts) for ts in site.index],
         checkpoints=[
             _checkpoint_out(str(checkpoint), group)
             for checkpoint, group in plan.groupby("unique_id", sort=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,8 +41,13 @@ class SiteStatusResponse(BaseModel):
     dashboard: Dashboard
 
 
-def _epoch(ts: datetime) -> float:
-    return ts.timestamp()
+def _epoch(hour: str) -> float:
+    """Chart time: the site's clock drawn as if UTC, as the console labels its axes."""
+    return datetime.fromisoformat(hour).replace(tzinfo=UTC).timestamp()
+
+
+def _day_hour(hour: str) -> str:
+    return datetime.fromisoformat(hour).strftime("%a %H:%M")
 
 
 def site_status(req: SiteStatusRequest) -> SiteStatusResponse:
@@ -55,7 +60,7 @@ def site_status(req: SiteStatusRequest) -> SiteStatusResponse:
     g = req.site
     history = generate_arrivals(g.days, g.daily_items, g.checkpoints, seed=g.seed)
     site = history.groupby("ds")["y"].sum().iloc[-HISTORY_SHOWN_H:]
-    arrivals = [(float(ts.timestamp()), float(v)) for ts, v in site.items()]
+    arrivals = [(_epoch(ts.strftime("%Y-%m-%dT%H:%M")), float(v)) for ts, v in site.items()]
     hours = [_epoch(h) for h in out.hours]
     bt = out.backtest
     peak = max(range(len(hours)), key=lambda i: out.site_forecast_count[i])
@@ -70,7 +75,7 @@ def site_status(req: SiteStatusRequest) -> SiteStatusResponse:
             label="Peak hour",
             value=round(out.site_forecast_count[peak]),
             unit="items/h",
-            hint=out.hours[peak].strftime("%a %H:%M"),
+            hint=_day_hour(out.hours[peak]),
         ),
         Tile(
             label="Lanes at peak",
@@ -149,7 +154,7 @@ def site_status(req: SiteStatusRequest) -> SiteStatusResponse:
         rows=[
             [
                 c.checkpoint,
-                c.peak_hour.strftime("%a %H:%M"),
+                _day_hour(c.peak_hour),
                 round(c.peak_forecast_count),
                 c.peak_lanes,
                 c.peak_operators,

@@ -21,16 +21,16 @@ from yangcheng.security.line import (
 ITEMS = 80
 
 
-def _kill_when_holding(store_path: str, worker: str, kill: object) -> list[tuple[str, str]]:
+def _kill_when_holding(store_location: str, worker: str, kill: object) -> list[tuple[str, str]]:
     """Kill ``worker`` (a name prefix) at a moment it holds leased items; return them."""
-    store = LineStore(store_path)
+    store = LineStore(store_location)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             held = [
                 (str(row[0]), str(row[1]))
                 for row in store._read(
-                    "SELECT tracking_id, claimed_by FROM items WHERE state = 'claimed' "
+                    "SELECT tracking_id, claimed_by FROM line_items WHERE state = 'claimed' "
                     "AND claimed_by LIKE ?",
                     (worker + "%",),
                 )
@@ -44,8 +44,8 @@ def _kill_when_holding(store_path: str, worker: str, kill: object) -> list[tuple
         store.close()
 
 
-def _check_exactly_once(store_path: str, held: list[tuple[str, str]]) -> None:
-    store = LineStore(store_path)
+def _check_exactly_once(store_location: str, held: list[tuple[str, str]]) -> None:
+    store = LineStore(store_location)
     decisions = store.decisions()
     assert store.counts() == {"queued": 0, "claimed": 0, "decided": ITEMS}
     assert len(decisions) == ITEMS == len({d.tracking_id for d in decisions})
@@ -59,10 +59,10 @@ def _check_exactly_once(store_path: str, held: list[tuple[str, str]]) -> None:
 
 
 def test_killing_a_worker_process_mid_stream_loses_and_repeats_nothing(
-    tmp_path: Path, pool: Path
+    location: str, pool: Path
 ) -> None:
-    path = str(tmp_path / "line.db")
-    config = WorkerConfig(store_path=path, pool=str(pool), lease_s=1.0, batch=2)
+    path = location
+    config = WorkerConfig(store_location=path, pool=str(pool), lease_s=1.0, batch=2)
     workers = ProcessWorkers(config, 2)
     held: list[tuple[str, str]] = []
 
@@ -91,7 +91,7 @@ def test_a_killed_lane_actor_is_restarted_by_ray_and_its_items_taken_over(
     if started_here:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        config = WorkerConfig(store_path=path, pool=str(pool), lease_s=1.0, batch=2)
+        config = WorkerConfig(store_location=path, pool=str(pool), lease_s=1.0, batch=2)
         workers = RayLaneWorkers(config, ["L1", "L2"], num_cpus=1)
         held: list[tuple[str, str]] = []
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from yangcheng.security.line import ItemEvent, LineStore, ReviewError, RoutedItem
@@ -23,8 +21,8 @@ def _routed(route: str = "divert") -> RoutedItem:
     )
 
 
-def test_a_worker_that_lost_its_lease_cannot_decide_the_item_again(tmp_path: Path) -> None:
-    store = LineStore(tmp_path / "line.db")
+def test_a_worker_that_lost_its_lease_cannot_decide_the_item_again(location: str) -> None:
+    store = LineStore(location)
     store.enqueue(_events(1), now=100.0)
     (stale,) = store.claim("w1", 5, lease_s=2.0, now=100.0)
     assert store.claim("w2", 5, lease_s=2.0, now=101.0) == []  # lease still held
@@ -38,8 +36,8 @@ def test_a_worker_that_lost_its_lease_cannot_decide_the_item_again(tmp_path: Pat
     assert store.backlog() == 0
 
 
-def test_claims_take_the_oldest_items_of_the_lanes_asked_for(tmp_path: Path) -> None:
-    store = LineStore(tmp_path / "line.db")
+def test_claims_take_the_oldest_items_of_the_lanes_asked_for(location: str) -> None:
+    store = LineStore(location)
     events = _events(4)
     events[1] = ItemEvent("L2", "XR02", 1.0, 1.0, {"kind": "pool", "index": 1})
     ids = store.enqueue(events, now=10.0)
@@ -48,8 +46,8 @@ def test_claims_take_the_oldest_items_of_the_lanes_asked_for(tmp_path: Path) -> 
     assert [c.tracking_id for c in store.claim("b", 5, 5, lanes=["L2"], now=10.0)] == [ids[1]]
 
 
-def test_a_decision_after_the_diverter_is_a_fail_safe_divert(tmp_path: Path) -> None:
-    store = LineStore(tmp_path / "line.db")
+def test_a_decision_after_the_diverter_is_a_fail_safe_divert(location: str) -> None:
+    store = LineStore(location)
     store.enqueue(_events(1), now=0.0)
     (item,) = store.claim("w", 1, 30, now=0.0)
     decision = store.decide(item, _routed("clear"), "w", deadline_s=8, now=9.0)
@@ -57,8 +55,8 @@ def test_a_decision_after_the_diverter_is_a_fail_safe_divert(tmp_path: Path) -> 
     assert decision.reasons[0].startswith("fail-safe")
 
 
-def test_only_alarms_are_reviewed_once_with_a_reason_and_become_labels(tmp_path: Path) -> None:
-    store = LineStore(tmp_path / "line.db")
+def test_only_alarms_are_reviewed_once_with_a_reason_and_become_labels(location: str) -> None:
+    store = LineStore(location)
     ids = store.enqueue(_events(2), now=0.0)
     a, b = store.claim("w", 2, 30, now=0.0)
     store.decide(a, _routed("divert"), "w", deadline_s=8, now=1.0)

@@ -9,8 +9,8 @@ from yangcheng.security.line import ItemEvent, LineStore, LineWorker, WorkerConf
 
 
 def _worker(tmp_path: Path, pool: Path, **kw: object) -> tuple[LineStore, LineWorker]:
-    config = WorkerConfig(store_path=str(tmp_path / "line.db"), pool=str(pool), **kw)  # type: ignore[arg-type]
-    return LineStore(config.store_path), LineWorker(config, "w1")
+    config = WorkerConfig(store_location=str(tmp_path / "line.db"), pool=str(pool), **kw)  # type: ignore[arg-type]
+    return LineStore(config.store_location), LineWorker(config, "w1")
 
 
 def test_a_worker_decides_pool_bags_with_their_truth_and_boxes(tmp_path: Path, pool: Path) -> None:

@@ -19,6 +19,13 @@ def caller_of(principal: Principal) -> Caller:
     return Caller(principal.developer_email, principal.organisation_name, principal.key_prefix)
 
 
+def jobs_only_message(cap: Capability) -> str:
+    return (
+        f"{cap.name} runs for minutes or more, so it runs as a job: POST /v1/jobs with "
+        f'{{"capability": "{cap.name}", "items": [<this request>]}} and follow the job'
+    )
+
+
 def _endpoint_for(cap: Capability) -> Any:
     request_model = cap.request_model
 
@@ -28,6 +35,8 @@ def _endpoint_for(cap: Capability) -> Any:
     ) -> BaseModel:
         # Admission (scope, rate limit, quota) is a dependency, so it is
         # decided before the body is judged: malformed calls count too.
+        if cap.jobs_only:
+            raise HTTPException(409, jobs_only_message(cap))
         try:
             return cap.invoke(body, caller_of(principal))
         except InvalidInput as exc:
@@ -61,6 +70,11 @@ def build_router(registry: Registry) -> APIRouter:
                 401: {"description": "Missing or invalid key"},
                 403: {"description": "Key lacks the scope"},
                 429: {"description": "Rate limit or quota exceeded"},
+                **(
+                    {409: {"description": "Runs only as a job: POST /v1/jobs"}}
+                    if cap.jobs_only
+                    else {}
+                ),
             },
         )
 

@@ -16,6 +16,7 @@ from yangcheng.platform.api.invoke import caller_of
 from yangcheng.platform.catalog import SCOPE_GROUPS, Capability, InvalidInput
 from yangcheng.platform.schemas import CapabilityInfo
 from yangcheng.platform.web import forms
+from yangcheng.platform.web.jobs_pages import submit as submit_job
 from yangcheng.platform.web.render import is_htmx, render
 from yangcheng.platform.web.session import Viewer, ViewerDep, current_viewer, platform_of
 
@@ -130,6 +131,8 @@ def run_capability(
     payload, errors = forms.to_payload(spec, form)
     if errors:
         return 422, None, errors
+    if cap.jobs_only:
+        return _submit_as_job(request, viewer, cap, payload)
     try:
         response = cap.invoke(payload, caller_of(viewer.principal))
     except ValidationError as exc:
@@ -137,6 +140,17 @@ def run_capability(
     except InvalidInput as exc:
         return 422, None, forms.invalid_input_errors(exc)
     return 200, response.model_dump(mode="json"), []
+
+
+def _submit_as_job(
+    request: Request, viewer: Viewer, cap: Capability, payload: Any
+) -> tuple[int, Any, list[forms.FieldError]]:
+    """A long-running capability tried from the console becomes a one-record job."""
+    status, outcome = submit_job(request, viewer, cap.name, json.dumps(payload))
+    if status != 202:
+        return status, None, [forms.FieldError("(job)", str(e)) for e in outcome]
+    job = outcome.model_dump(mode="json")
+    return 202, {"submitted_as_job": job["id"], "job": job}, []
 
 
 def curl_command(url: str, payload: Any) -> str:

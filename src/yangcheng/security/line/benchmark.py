@@ -13,6 +13,7 @@ with the simulator inside the workers, to show that cost. *Site*: a generated si
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import time
@@ -50,7 +51,7 @@ def _run(
 ) -> tuple[LineReport, float]:
     conveyor = Conveyor()
     config = WorkerConfig(
-        store_path=str(folder / f"{name}.db"),
+        store_location=str(folder / f"{name}.db"),
         deadline_s=conveyor.decision_deadline_s,
         pool=None if pool is None else str(pool),
     )
@@ -65,7 +66,7 @@ def _run(
     )
     t0 = time.perf_counter()
     report = run_line(
-        config.store_path,
+        config.store_location,
         events,
         ProcessWorkers(config, workers),
         realtime=realtime,
@@ -111,5 +112,13 @@ def flat_metrics(quick: bool) -> dict[str, Any]:
         metrics["with_simulator_latency_p99_ms"] = round(simulated.latency_p99_ms)
     from yangcheng.security.site.site_benchmark import run_site_benchmark
 
-    metrics.update({f"site_{k}": v for k, v in run_site_benchmark(quick).items()})
+    site = run_site_benchmark(quick)
+    metrics.update({f"site_{k}": v for k, v in site.items()})
+    # Detection compute for the site's busiest hour, at this machine's measured capacity
+    # per core, kept at most 70 % busy so queues (and the diverter deadline) stay safe.
+    per_core = capacity.items_per_h / metrics["workers"]
+    metrics["capacity_items_per_h_per_core"] = round(per_core)
+    metrics["site_detection_cores_at_peak"] = math.ceil(
+        float(site["peak_hour_items_per_h"]) / (0.7 * per_core)
+    )
     return metrics

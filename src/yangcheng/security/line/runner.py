@@ -49,7 +49,7 @@ class LineReport:
 
 
 def run_line(
-    store_path: str | Path,
+    store_location: str | Path,
     events: Iterable[ItemEvent],
     workers: WorkerGroup,
     *,
@@ -60,7 +60,7 @@ def run_line(
     on_started: Callable[[], None] | None = None,
     timeout_s: float = 3600.0,
 ) -> LineReport:
-    store = LineStore(store_path)
+    store = LineStore(store_location)
     finished = False
     try:
         start = time.time()

@@ -1,7 +1,8 @@
 """The line's durable state: items waiting, leases, decisions and operators' verdicts.
 
-A SQLite file in WAL mode shared by the feeder, every worker process and the platform. It is
-the line's queue as well as its record, which is what makes the two guarantees hold:
+A SQLite file (one machine) or a PostgreSQL database (workers on several machines), shared
+by the feeder, every worker and the platform (see ``backend``). It is the line's queue as
+well as its record, which is what makes the two guarantees hold:
 
 - **No item is lost.** An item is written when it is scanned, before anyone works on it. A
   worker *leases* a few items; if it dies, the lease runs out and another worker takes them.
@@ -15,24 +16,22 @@ the line's queue as well as its record, which is what makes the two guarantees h
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from yangcheng.security.line.backend import Backend, open_backend
 from yangcheng.security.line.conveyor import ItemEvent
 from yangcheng.security.line.routing import RoutedItem
 
 VERDICTS = ("accept", "reject")
 """accept: the alarm was right (a prohibited item was found); reject: a false alarm."""
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS items (
+_SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS line_items (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   tracking_id TEXT NOT NULL UNIQUE,
   lane TEXT NOT NULL,
@@ -46,9 +45,9 @@ CREATE TABLE IF NOT EXISTS items (
   lease_until REAL,
   attempts INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS ix_items_state ON items(state, lane, seq);
-CREATE TABLE IF NOT EXISTS decisions (
-  tracking_id TEXT PRIMARY KEY REFERENCES items(tracking_id),
+CREATE INDEX IF NOT EXISTS ix_line_items_state ON line_items(state, lane, seq);
+CREATE TABLE IF NOT EXISTS line_decisions (
+  tracking_id TEXT PRIMARY KEY REFERENCES line_items(tracking_id),
   lane TEXT NOT NULL,
   route TEXT NOT NULL,
   reasons TEXT NOT NULL,
@@ -61,30 +60,36 @@ CREATE TABLE IF NOT EXISTS decisions (
   latency_ms REAL NOT NULL,
   worker TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS ix_decisions_time ON decisions(decided_at);
-CREATE INDEX IF NOT EXISTS ix_decisions_route ON decisions(route, decided_at);
-CREATE TABLE IF NOT EXISTS claims (
+CREATE INDEX IF NOT EXISTS ix_line_decisions_time ON line_decisions(decided_at);
+CREATE INDEX IF NOT EXISTS ix_line_decisions_route ON line_decisions(route, decided_at);
+CREATE TABLE IF NOT EXISTS line_claims (
   tracking_id TEXT NOT NULL,
   worker TEXT NOT NULL,
   claimed_at REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS reviews (
-  tracking_id TEXT PRIMARY KEY REFERENCES decisions(tracking_id),
+CREATE TABLE IF NOT EXISTS line_reviews (
+  tracking_id TEXT PRIMARY KEY REFERENCES line_decisions(tracking_id),
   verdict TEXT NOT NULL,
   reason TEXT NOT NULL,
   operator TEXT NOT NULL,
   reviewed_at REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS feed (
+CREATE TABLE IF NOT EXISTS line_feed (
   key TEXT PRIMARY KEY,
   value REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS stalls (
+CREATE TABLE IF NOT EXISTS line_stalls (
   started_at REAL NOT NULL,
   ended_at REAL NOT NULL,
   backlog INTEGER NOT NULL
 );
 """
+
+
+_UPSERT_FEED = (
+    "INSERT INTO line_feed (key, value) VALUES (?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
 
 
 class ReviewError(ValueError):
@@ -131,41 +136,29 @@ class Review:
     reviewed_at: float
 
 
-class LineStore:
-    """One per process (connections are not shared across processes); thread-safe."""
+_SCHEMA = tuple(s.strip() for s in _SCHEMA_SQL.split(";") if s.strip())
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=30
-        )
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA busy_timeout=30000")
-        self._lock = threading.Lock()
-        with self._write():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self._conn.execute(statement)
+
+class LineStore:
+    """One per process (connections are not shared across processes); thread-safe.
+
+    ``location``: a SQLite file path, or a ``postgresql[+psycopg]://`` URL for a line whose
+    workers run on several machines.
+    """
+
+    def __init__(self, location: str | Path) -> None:
+        self.location = str(location)
+        self._db: Backend = open_backend(location, _SCHEMA)
 
     def close(self) -> None:
-        self._conn.close()
+        self._db.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+    def _write(self) -> Any:
+        """A write transaction (SQLite: the write lock taken at BEGIN)."""
+        return self._db.transaction()
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return list(self._conn.execute(sql, params).fetchall())
+        return self._db.read(sql, params)
 
     # ---- feeding ------------------------------------------------------------------
 
@@ -177,7 +170,7 @@ class LineStore:
             for event in events:
                 tracking_id = f"{event.scanner_id}-{uuid.uuid4().hex[:12]}"
                 db.execute(
-                    "INSERT INTO items (tracking_id, lane, scanner_id, belt_position_m, "
+                    "INSERT INTO line_items (tracking_id, lane, scanner_id, belt_position_m, "
                     "scanned_at, source) VALUES (?,?,?,?,?,?)",
                     (
                         tracking_id,
@@ -193,37 +186,37 @@ class LineStore:
 
     def open_feed(self) -> None:
         with self._write() as db:
-            db.execute("INSERT OR REPLACE INTO feed (key, value) VALUES ('open', 1)")
+            db.execute(_UPSERT_FEED, ("open", 1))
 
     def close_feed(self) -> None:
         with self._write() as db:
-            db.execute("INSERT OR REPLACE INTO feed (key, value) VALUES ('open', 0)")
+            db.execute(_UPSERT_FEED, ("open", 0))
 
     def feed_open(self) -> bool:
-        rows = self._read("SELECT value FROM feed WHERE key = 'open'")
+        rows = self._read("SELECT value FROM line_feed WHERE key = 'open'")
         return bool(rows and rows[0][0])
 
     def mark_ready(self, worker: str, now: float | None = None) -> None:
         """A worker has its detector loaded and is taking items."""
         with self._write() as db:
             db.execute(
-                "INSERT OR REPLACE INTO feed (key, value) VALUES (?, ?)",
+                _UPSERT_FEED,
                 (f"ready:{worker}", time.time() if now is None else now),
             )
 
     def ready_workers(self, since: float = 0.0) -> int:
         rows = self._read(
-            "SELECT count(*) FROM feed WHERE key LIKE 'ready:%' AND value >= ?", (since,)
+            "SELECT count(*) FROM line_feed WHERE key LIKE 'ready:%' AND value >= ?", (since,)
         )
         return int(rows[0][0])
 
     def record_stall(self, started_at: float, ended_at: float, backlog: int) -> None:
         with self._write() as db:
-            db.execute("INSERT INTO stalls VALUES (?,?,?)", (started_at, ended_at, backlog))
+            db.execute("INSERT INTO line_stalls VALUES (?,?,?)", (started_at, ended_at, backlog))
 
     def backlog(self) -> int:
         """Items scanned and not yet decided: the queue a worker crash or overload grows."""
-        return int(self._read("SELECT count(*) FROM items WHERE state != 'decided'")[0][0])
+        return int(self._read("SELECT count(*) FROM line_items WHERE state != 'decided'")[0][0])
 
     # ---- working ------------------------------------------------------------------
 
@@ -247,19 +240,19 @@ class LineStore:
         with self._write() as db:
             rows = db.execute(
                 "SELECT tracking_id, lane, scanner_id, belt_position_m, scanned_at, source, "
-                "attempts FROM items WHERE (state = 'queued' OR (state = 'claimed' AND "
-                f"lease_until < ?)){lane_sql} ORDER BY seq LIMIT ?",
+                "attempts FROM line_items WHERE (state = 'queued' OR (state = 'claimed' AND "
+                f"lease_until < ?)){lane_sql} ORDER BY seq LIMIT ?{self._db.skip_locked}",
                 params,
             ).fetchall()
             claimed = []
             for tid, lane, scanner, pos, scanned, source, attempts in rows:
                 token = uuid.uuid4().hex
                 db.execute(
-                    "UPDATE items SET state = 'claimed', claim_token = ?, claimed_by = ?, "
+                    "UPDATE line_items SET state = 'claimed', claim_token = ?, claimed_by = ?, "
                     "lease_until = ?, attempts = attempts + 1 WHERE tracking_id = ?",
                     (token, worker, stamp + lease_s, tid),
                 )
-                db.execute("INSERT INTO claims VALUES (?,?,?)", (tid, worker, stamp))
+                db.execute("INSERT INTO line_claims VALUES (?,?,?)", (tid, worker, stamp))
                 claimed.append(
                     ClaimedItem(
                         tid, lane, scanner, pos, scanned, json.loads(source), token, attempts + 1
@@ -306,14 +299,14 @@ class LineStore:
         )
         with self._write() as db:
             updated = db.execute(
-                "UPDATE items SET state = 'decided', lease_until = NULL WHERE tracking_id = ? "
+                "UPDATE line_items SET state = 'decided', lease_until = NULL WHERE tracking_id = ? "
                 "AND state = 'claimed' AND claim_token = ?",
                 (item.tracking_id, item.token),
             ).rowcount
             if updated != 1:
                 return None
             db.execute(
-                "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO line_decisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     decision.tracking_id,
                     decision.lane,
@@ -334,7 +327,7 @@ class LineStore:
     # ---- reading ------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
-        rows = self._read("SELECT state, count(*) FROM items GROUP BY state")
+        rows = self._read("SELECT state, count(*) FROM line_items GROUP BY state")
         out = {"queued": 0, "claimed": 0, "decided": 0}
         out.update({str(s): int(n) for s, n in rows})
         return out
@@ -342,7 +335,7 @@ class LineStore:
     def decisions(
         self, since: float = 0.0, route: str | None = None, limit: int | None = None
     ) -> list[Decision]:
-        sql = "SELECT * FROM decisions WHERE decided_at >= ?"
+        sql = "SELECT * FROM line_decisions WHERE decided_at >= ?"
         params: list[Any] = [since]
         if route is not None:
             sql += " AND route = ?"
@@ -354,20 +347,22 @@ class LineStore:
         return [_decision(r) for r in self._read(sql, tuple(params))]
 
     def decision(self, tracking_id: str) -> Decision | None:
-        rows = self._read("SELECT * FROM decisions WHERE tracking_id = ?", (tracking_id,))
+        rows = self._read("SELECT * FROM line_decisions WHERE tracking_id = ?", (tracking_id,))
         return _decision(rows[0]) if rows else None
 
     def item_source(self, tracking_id: str) -> dict[str, Any] | None:
-        rows = self._read("SELECT source FROM items WHERE tracking_id = ?", (tracking_id,))
+        rows = self._read("SELECT source FROM line_items WHERE tracking_id = ?", (tracking_id,))
         return json.loads(rows[0][0]) if rows else None
 
     def claim_counts(self) -> dict[str, int]:
         """How many times each item was leased (more than once: a worker died holding it)."""
-        rows = self._read("SELECT tracking_id, count(*) FROM claims GROUP BY tracking_id")
+        rows = self._read("SELECT tracking_id, count(*) FROM line_claims GROUP BY tracking_id")
         return {str(t): int(n) for t, n in rows}
 
     def stalls(self, since: float = 0.0) -> list[tuple[float, float, int]]:
-        rows = self._read("SELECT * FROM stalls WHERE ended_at >= ? ORDER BY started_at", (since,))
+        rows = self._read(
+            "SELECT * FROM line_stalls WHERE ended_at >= ? ORDER BY started_at", (since,)
+        )
         return [(float(a), float(b), int(n)) for a, b, n in rows]
 
     # ---- operators ----------------------------------------------------------------
@@ -375,7 +370,7 @@ class LineStore:
     def pending_reviews(self, limit: int = 50) -> tuple[int, list[Decision]]:
         """Alarmed items without a verdict, oldest first, and how many there are."""
         where = (
-            "FROM decisions d LEFT JOIN reviews r ON r.tracking_id = d.tracking_id "
+            "FROM line_decisions d LEFT JOIN line_reviews r ON r.tracking_id = d.tracking_id "
             "WHERE d.route != 'clear' AND r.tracking_id IS NULL"
         )
         total = int(self._read(f"SELECT count(*) {where}")[0][0])
@@ -396,44 +391,57 @@ class LineStore:
         if not reason:
             raise ReviewError("reason", "say why: what was found, or why the alarm was false")
         stamp = time.time() if now is None else now
+        try:
+            self._insert_review(tracking_id, verdict, reason, operator, stamp)
+        except Exception as exc:
+            if not self._db.is_duplicate(exc):
+                raise
+            # Two operators judged at once; on PostgreSQL the second insert loses here.
+            other = self.review_of(tracking_id)
+            by = f" by {other.operator}" if other else ""
+            raise ReviewError("id", f"{tracking_id} was already judged{by}") from None
+        return Review(tracking_id, verdict, reason, operator, stamp)
+
+    def _insert_review(
+        self, tracking_id: str, verdict: str, reason: str, operator: str, stamp: float
+    ) -> None:
         with self._write() as db:
             row = db.execute(
-                "SELECT route FROM decisions WHERE tracking_id = ?", (tracking_id,)
+                "SELECT route FROM line_decisions WHERE tracking_id = ?", (tracking_id,)
             ).fetchone()
             if row is None:
                 raise ReviewError("id", f"no decided item {tracking_id!r}")
             if row[0] == "clear":
                 raise ReviewError("id", f"{tracking_id} was cleared; only alarms are reviewed")
             done = db.execute(
-                "SELECT operator, verdict FROM reviews WHERE tracking_id = ?", (tracking_id,)
+                "SELECT operator, verdict FROM line_reviews WHERE tracking_id = ?", (tracking_id,)
             ).fetchone()
             if done is not None:
                 raise ReviewError(
                     "id", f"{tracking_id} was already judged '{done[1]}' by {done[0]}"
                 )
             db.execute(
-                "INSERT INTO reviews VALUES (?,?,?,?,?)",
+                "INSERT INTO line_reviews VALUES (?,?,?,?,?)",
                 (tracking_id, verdict, reason, operator, stamp),
             )
-        return Review(tracking_id, verdict, reason, operator, stamp)
 
     def reviews(self, since: float = 0.0) -> list[Review]:
         rows = self._read(
-            "SELECT * FROM reviews WHERE reviewed_at >= ? ORDER BY reviewed_at", (since,)
+            "SELECT * FROM line_reviews WHERE reviewed_at >= ? ORDER BY reviewed_at", (since,)
         )
         return [Review(str(a), str(b), str(c), str(d), float(e)) for a, b, c, d, e in rows]
 
     def review_of(self, tracking_id: str) -> Review | None:
-        rows = self._read("SELECT * FROM reviews WHERE tracking_id = ?", (tracking_id,))
+        rows = self._read("SELECT * FROM line_reviews WHERE tracking_id = ?", (tracking_id,))
         return Review(*rows[0]) if rows else None
 
     def labels(self) -> Iterator[dict[str, Any]]:
         """Operators' verdicts joined to what the detector said: labels for retraining."""
         rows = self._read(
             "SELECT r.tracking_id, i.source, d.route, d.bag_score, d.detections, r.verdict, "
-            "r.reason, r.operator, r.reviewed_at FROM reviews r "
-            "JOIN decisions d ON d.tracking_id = r.tracking_id "
-            "JOIN items i ON i.tracking_id = r.tracking_id ORDER BY r.reviewed_at"
+            "r.reason, r.operator, r.reviewed_at FROM line_reviews r "
+            "JOIN line_decisions d ON d.tracking_id = r.tracking_id "
+            "JOIN line_items i ON i.tracking_id = r.tracking_id ORDER BY r.reviewed_at"
         )
         for tid, source, route, score, dets, verdict, reason, operator, at in rows:
             yield {

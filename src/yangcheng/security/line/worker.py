@@ -21,7 +21,8 @@ from yangcheng.security.line.store import LineStore
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    store_path: str
+    store_location: str
+    """The line store: a SQLite file path, or a PostgreSQL URL for workers on several hosts."""
     deadline_s: float = 8.0
     """Scan to diverter: a decision later than this sends the item to a person."""
     lanes: tuple[str, ...] | None = None
@@ -56,7 +57,7 @@ class LineWorker:
     def __init__(self, config: WorkerConfig, worker: str) -> None:
         self.config = config
         self.worker = worker
-        self.store = LineStore(config.store_path)
+        self.store = LineStore(config.store_location)
         self.scanner = LineScanner(config.pool)
         self.detector = XrayDetector(threads=config.threads)
         self.detector.warm_up()
