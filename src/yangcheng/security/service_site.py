@@ -79,13 +79,15 @@ class SiteForecastRequest(BaseModel):
     horizon_hours: int = Field(default=24, ge=1, le=MAX_HORIZON_H)
     model: Literal["mstl", "seasonal_naive"] = "mstl"
     lane_rate_per_h: float = Field(
-        default=7200.0, gt=0, le=1e6, description="Items one lane screens an hour."
+        default=7200.0, ge=1, le=1e6, description="Items one lane screens an hour."
     )
     target_wait_s: float = Field(
-        default=60.0, gt=0, le=3600, description="95 % of items wait at most this long."
+        default=60.0, ge=1, le=3600, description="95 % of items wait at most this long."
     )
     alarm_fraction: float = Field(default=0.15, ge=0, le=1)
-    review_s_per_item: float = Field(default=20.0, gt=0, le=3600)
+    review_s_per_item: float = Field(
+        default=20.0, ge=1, le=3600, description="An operator's seconds per alarmed item."
+    )
     peak_factor: float = Field(
         default=DEFAULT_PEAK_FACTOR,
         ge=1,
