@@ -1,0 +1,1 @@
+"""Education: learning data, student simulation and knowledge tracing (`yangcheng.education`)."""
