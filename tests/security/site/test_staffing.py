@@ -209,3 +209,17 @@ def test_site_benchmark_on_a_small_site_reports_units_and_the_padded_plan_holds(
         <= value["textbook_day_lane_p95_wait_s_worst_hour"]
     )
     assert value["planned_checkpoint_hours_lane_over_target"] <= 2
+
+
+def test_a_huge_load_gets_square_root_staffing_and_agrees_with_the_walk_from_one() -> None:
+    load = 2.5e6
+    c = servers_needed(load, 1.0, 1.0)
+    assert load < c < load + 10 * math.sqrt(load)
+    # Moderate loads: the direct Erlang B start gives what walking up from one server gives.
+    for rate in (9.0, 480.0, 23_760.0):
+        walk = next(
+            n
+            for n in range(1, 200)
+            if n > rate / 300 and wait_probability(rate, 300, n, 60) <= 0.05
+        )
+        assert servers_needed(rate, 300, 60) == walk

@@ -117,6 +117,14 @@ def wait_quantile_s(
     return math.log(p_wait / (1 - quantile)) / drain
 
 
+def _erlang_b_direct(load_erl: float, servers: int) -> float:
+    if servers == 0:
+        return 1.0
+    from scipy.stats import poisson
+
+    return float(np.exp(poisson.logpmf(servers, load_erl) - poisson.logcdf(servers, load_erl)))
+
+
 def servers_needed(
     arrival_rate_per_h: float,
     service_rate_per_h: float,
@@ -141,8 +149,11 @@ def servers_needed(
     if arrival_rate_per_h == 0:
         return 0
     load_erl = arrival_rate_per_h / service_rate_per_h
-    blocking = 1.0
-    servers = 0
+    # No queue is stable below the load, so start there: Erlang B at that c comes from the
+    # Poisson distribution (B = pmf / cdf, in logs), and the walk up is O(sqrt(load)) steps
+    # (square-root staffing) instead of O(load) from one server.
+    servers = max(int(math.floor(load_erl / max_utilization)) - 1, 0)
+    blocking = _erlang_b_direct(load_erl, servers)
     while True:
         servers += 1
         blocking = load_erl * blocking / (servers + load_erl * blocking)
