@@ -78,3 +78,17 @@ def test_only_alarms_are_reviewed_once_with_a_reason_and_become_labels(location:
     (label,) = store.labels()
     assert label["threat_present"] is False and label["source"] == {"kind": "pool", "index": 0}
     assert label["detections"][0]["class_name"] == "knife"
+
+
+def test_two_feeders_sharing_a_store_do_not_close_each_others_feed(location: str) -> None:
+    store = LineStore(location)
+    assert not store.feed_open()
+    store.open_feed()
+    store.open_feed()
+    store.close_feed()
+    assert store.feed_open()  # the second feeder is still writing
+    store.close_feed()
+    store.close_feed()  # a feeder that failed after closing does not go negative
+    assert not store.feed_open()
+    store.open_feed()
+    assert store.feed_open()

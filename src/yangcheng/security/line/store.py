@@ -185,16 +185,25 @@ class LineStore:
         return ids
 
     def open_feed(self) -> None:
+        """One more feeder is writing items: workers stay until every feeder has closed.
+
+        A count, not a flag, so two runs sharing a store cannot close each other's feed."""
         with self._write() as db:
-            db.execute(_UPSERT_FEED, ("open", 1))
+            db.execute(
+                "INSERT INTO line_feed (key, value) VALUES ('open', 1) "
+                "ON CONFLICT (key) DO UPDATE SET value = line_feed.value + 1"
+            )
 
     def close_feed(self) -> None:
         with self._write() as db:
-            db.execute(_UPSERT_FEED, ("open", 0))
+            db.execute(
+                "UPDATE line_feed SET value = CASE WHEN value > 1 THEN value - 1 ELSE 0 END "
+                "WHERE key = 'open'"
+            )
 
     def feed_open(self) -> bool:
         rows = self._read("SELECT value FROM line_feed WHERE key = 'open'")
-        return bool(rows and rows[0][0])
+        return bool(rows and rows[0][0] > 0)
 
     def mark_ready(self, worker: str, now: float | None = None) -> None:
         """A worker has its detector loaded and is taking items."""

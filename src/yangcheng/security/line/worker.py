@@ -7,6 +7,7 @@ others when its lease runs out (see ``store``). Each loads the detector once.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -65,8 +66,13 @@ class LineWorker:
         self.store.mark_ready(worker)
 
     def run(self) -> WorkerStats:
+        parent = os.getppid()
         try:
             while True:
+                if os.getppid() != parent:
+                    # Whoever started us (a job, the CLI) is gone: do not poll forever. What
+                    # we hold returns to the queue when its lease runs out.
+                    return self.stats
                 if not self.step():
                     if (
                         self.config.stop_when_drained
