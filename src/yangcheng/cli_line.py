@@ -22,10 +22,24 @@ line_app = typer.Typer(
 security_app.add_typer(line_app, name="line")
 
 
-def _store_location(store: Path | None) -> Path:
-    from yangcheng.config import Settings
+def _store_location(store: str | None, must_exist: bool = False) -> str:
+    """The platform's own line store unless ``--store`` names a file or a PostgreSQL URL."""
+    from yangcheng.security.line.backend import is_server_url
+    from yangcheng.security.service_line import line_location
 
-    return store or Settings().home / "security" / "line" / "line.db"
+    location = store or line_location()
+    if must_exist and not is_server_url(location) and not Path(location).exists():
+        raise typer.BadParameter(
+            f"no line store at {location}; run a line first", param_hint="--store"
+        )
+    return location
+
+
+def _pool_folder(location: str) -> Path:
+    from yangcheng.security.line.backend import is_server_url
+    from yangcheng.security.service_line import line_folder
+
+    return line_folder() / "pool" if is_server_url(location) else Path(location).parent / "pool"
 
 
 @line_app.command("run")
@@ -56,7 +70,11 @@ def run(
     hard_fraction: Annotated[float, typer.Option(min=0, max=1)] = 0.2,
     seed: Annotated[int, typer.Option()] = 0,
     store: Annotated[
-        Path | None, typer.Option(help="Line database (default under YANGCHENG_HOME).")
+        str | None,
+        typer.Option(
+            help="Line store: a SQLite file or a PostgreSQL URL (default: the "
+            "platform's, under YANGCHENG_HOME or in its PostgreSQL)."
+        ),
     ] = None,
 ) -> None:
     """Feed a line of simulated scanners and decide every item; prints the line's report."""
@@ -81,7 +99,7 @@ def run(
         raise typer.BadParameter(
             f"must be simulated or pool, not {source!r}", param_hint="--source"
         )
-    path = _store_location(store)
+    location = _store_location(store)
     conveyor = Conveyor()
     try:
         events = list(
@@ -100,9 +118,9 @@ def run(
     pool = None
     if source == "pool":
         with console.status(f"scanning a pool of {pool_bags} bags (once)"):
-            pool = str(build_pool(path.parent / "pool", pool_bags, hard_fraction=hard_fraction))
+            pool = str(build_pool(_pool_folder(location), pool_bags, hard_fraction=hard_fraction))
     config = WorkerConfig(
-        store_location=str(path),
+        store_location=location,
         deadline_s=conveyor.decision_deadline_s,
         policy=RoutingPolicy(threshold=threshold),
         pool=pool,
@@ -133,9 +151,9 @@ def run(
             bar.update(task, completed=decided, backlog=backlog)
 
         t0 = time.perf_counter()
-        report = run_line(path, events, group, realtime=realtime, progress=progress)
+        report = run_line(location, events, group, realtime=realtime, progress=progress)
         bar.update(task, completed=report.decided, backlog=0)
-    table = Table(title=f"line report ({time.perf_counter() - t0:.0f} s; store {path})")
+    table = Table(title=f"line report ({time.perf_counter() - t0:.0f} s; store {location})")
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key, value in asdict(report).items():
@@ -147,16 +165,14 @@ def run(
 @line_app.command("status")
 def status(
     window_min: Annotated[float, typer.Option(min=0.1, help="Minutes to look back.")] = 15,
-    store: Annotated[Path | None, typer.Option()] = None,
+    store: Annotated[str | None, typer.Option(help="A SQLite file or PostgreSQL URL.")] = None,
 ) -> None:
     """Throughput, queue, alarms, latency and review workload, per lane."""
     from yangcheng.security.line import LineStore
     from yangcheng.security.line.metrics import line_figures
 
-    path = _store_location(store)
-    if not path.exists():
-        raise typer.BadParameter(f"no line store at {path}; run a line first", param_hint="--store")
-    f = line_figures(LineStore(path), window_s=window_min * 60)
+    location = _store_location(store, must_exist=True)
+    f = line_figures(LineStore(location), window_s=window_min * 60)
     console.print(
         f"{f.decided} decided in {window_min:g} min · {f.items_per_h:,.0f} items/h · queue "
         f"{f.backlog} · alarms {100 * f.alarm_rate:.1f} % · p99 {f.latency_p99_ms:.0f} ms · "
@@ -181,17 +197,15 @@ def status(
 @line_app.command("labels")
 def labels(
     out: Annotated[Path, typer.Option(help="JSON Lines file to write.")],
-    store: Annotated[Path | None, typer.Option()] = None,
+    store: Annotated[str | None, typer.Option(help="A SQLite file or PostgreSQL URL.")] = None,
 ) -> None:
     """Operators' verdicts with each item's source and detections: retraining labels."""
     from yangcheng.security.line import LineStore
 
-    path = _store_location(store)
-    if not path.exists():
-        raise typer.BadParameter(f"no line store at {path}", param_hint="--store")
+    location = _store_location(store, must_exist=True)
     n = 0
     with out.open("w") as f:
-        for row in LineStore(path).labels():
+        for row in LineStore(location).labels():
             f.write(json.dumps(row) + "\n")
             n += 1
     console.print(f"{n} verdicts written to {out}")
