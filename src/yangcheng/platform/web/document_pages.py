@@ -23,7 +23,7 @@ from yangcheng.platform.catalog import Capability, DocumentPage
 from yangcheng.platform.web import documents, forms
 from yangcheng.platform.web.capability_calls import Refused, admit_call, call, capability_for
 from yangcheng.platform.web.documents import Document
-from yangcheng.platform.web.render import is_htmx, render
+from yangcheng.platform.web.render import is_htmx, not_found, render
 from yangcheng.platform.web.session import Viewer, ViewerDep, current_viewer, platform_of
 
 router = APIRouter(prefix="/console/pages", include_in_schema=False)
@@ -151,15 +151,6 @@ def _page_or_none(request: Request, slug: str) -> DocumentPage | None:
     return platform_of(request).registry.pages.get(slug)
 
 
-def _not_found(request: Request, viewer: Viewer, what: str, name: str, back: str) -> Response:
-    return render(
-        request,
-        "not_found.html",
-        {"viewer": viewer, "what": what, "name": name, "back_url": back, "back_label": "Back"},
-        status_code=404,
-    )
-
-
 def _base(viewer: Viewer, page: DocumentPage) -> dict[str, Any]:
     return {
         "viewer": viewer,
@@ -192,7 +183,7 @@ def _refused(request: Request, out: Outcome, target: str) -> Response:
 def list_page(request: Request, slug: str, viewer: ViewerDep) -> Response:
     page = _page_or_none(request, slug)
     if page is None:
-        return _not_found(request, viewer, "page", f"/console/pages/{slug}", "/console")
+        return not_found(request, viewer, "page", f"/console/pages/{slug}", "/console")
     ctx = _base(viewer, page)
     ctx["documents"] = []
     try:
@@ -212,14 +203,14 @@ def _document_view(
 ) -> Response:
     page = _page_or_none(request, slug)
     if page is None:
-        return _not_found(request, viewer, "page", f"/console/pages/{slug}", "/console")
+        return not_found(request, viewer, "page", f"/console/pages/{slug}", "/console")
     ctx = _base(viewer, page)
     ctx["name"] = name
     try:
         admit_call(request, viewer, capability_for(request, page.get_capability))
         ctx["ws"] = _workspace(request, viewer, page, name, version)
     except Missing as exc:
-        return _not_found(request, viewer, exc.what, exc.name, page_url(page))
+        return not_found(request, viewer, exc.what, exc.name, page_url(page))
     except Refused as exc:
         ctx.update(errors=exc.errors, status=exc.status)
     return render(request, "doc_page.html", ctx, status_code=ctx["status"])
@@ -344,12 +335,12 @@ async def _post(
     viewer = await run_in_threadpool(current_viewer, request)
     page = _page_or_none(request, slug)
     if page is None:
-        return _not_found(request, viewer, "page", f"/console/pages/{slug}", "/console")
+        return not_found(request, viewer, "page", f"/console/pages/{slug}", "/console")
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
     out = await run_in_threadpool(work, request, viewer, page, name, form)
     if out.missing is not None:
-        return _not_found(request, viewer, out.missing.what, out.missing.name, page_url(page))
+        return not_found(request, viewer, out.missing.what, out.missing.name, page_url(page))
     if not is_htmx(request):
         if out.redirect:
             return RedirectResponse(out.redirect, status_code=303)

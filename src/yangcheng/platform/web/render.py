@@ -160,3 +160,13 @@ def render(
     return HTMLResponse(
         html, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})}
     )
+
+
+def not_found(request: Request, viewer: Any, what: str, name: str, back: str) -> HTMLResponse:
+    """The console's 404 page for a missing page, document or item, with a way back."""
+    return render(
+        request,
+        "not_found.html",
+        {"viewer": viewer, "what": what, "name": name, "back_url": back, "back_label": "Back"},
+        status_code=404,
+    )

@@ -33,7 +33,7 @@ from yangcheng.platform.web.capability_calls import (
     shaped,
 )
 from yangcheng.platform.web.nav import review_url
-from yangcheng.platform.web.render import render
+from yangcheng.platform.web.render import not_found, render
 from yangcheng.platform.web.session import Viewer, ViewerDep, current_viewer, platform_of
 
 router = APIRouter(prefix="/console/review", include_in_schema=False)
@@ -62,15 +62,6 @@ def _page_or_none(request: Request, slug: str) -> ReviewPage | None:
     return platform_of(request).registry.reviews.get(slug)
 
 
-def _not_found(request: Request, viewer: Viewer, what: str, name: str, back: str) -> Response:
-    return render(
-        request,
-        "not_found.html",
-        {"viewer": viewer, "what": what, "name": name, "back_url": back, "back_label": "Back"},
-        status_code=404,
-    )
-
-
 def _queue(request: Request, viewer: Viewer, page: ReviewPage) -> ReviewQueue:
     cap = capability_for(request, page.queue_capability)
     return shaped(ReviewQueue, call_shielded(viewer, cap, {"limit": QUEUE_SHOWN}), cap)
@@ -94,7 +85,7 @@ def _item(request: Request, viewer: Viewer, page: ReviewPage, item_id: str) -> R
 def queue_page(request: Request, slug: str, viewer: ViewerDep, judged: str = "") -> Response:
     page = _page_or_none(request, slug)
     if page is None:
-        return _not_found(request, viewer, "page", f"/console/review/{slug}", "/console")
+        return not_found(request, viewer, "page", f"/console/review/{slug}", "/console")
     ctx = _base(viewer, page)
     ctx.update(queue=None, judged=judged[:200], shown=QUEUE_SHOWN)
     try:
@@ -127,11 +118,11 @@ def item_page(
 ) -> Response:
     page = _page_or_none(request, slug)
     if page is None:
-        return _not_found(request, viewer, "page", f"/console/review/{slug}", "/console")
+        return not_found(request, viewer, "page", f"/console/review/{slug}", "/console")
     try:
         ctx = _item_context(request, viewer, page, item_id)
     except Missing:
-        return _not_found(request, viewer, "item", item_id, review_url(page))
+        return not_found(request, viewer, "item", item_id, review_url(page))
     ctx["judged"] = judged[:200]
     return render(request, "review_item.html", ctx, status_code=ctx["status"])
 
@@ -192,13 +183,13 @@ async def judge_item(request: Request, slug: str, item_id: str) -> Response:
     viewer = await run_in_threadpool(current_viewer, request)
     page = _page_or_none(request, slug)
     if page is None:
-        return _not_found(request, viewer, "page", f"/console/review/{slug}", "/console")
+        return not_found(request, viewer, "page", f"/console/review/{slug}", "/console")
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
     try:
         target, ctx = await run_in_threadpool(_judge, request, viewer, page, item_id, form)
     except Missing:
-        return _not_found(request, viewer, "item", item_id, review_url(page))
+        return not_found(request, viewer, "item", item_id, review_url(page))
     if target is not None:
         return RedirectResponse(target, status_code=303)
     return render(request, "review_item.html", ctx, status_code=ctx["status"])

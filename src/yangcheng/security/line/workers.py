@@ -121,12 +121,6 @@ class LaneActor:
     def __init__(self, config: WorkerConfig, name: str) -> None:
         self.config = config
         self.name = name
-        self.incarnation = 0
-
-    def pid(self) -> int:
-        import os
-
-        return os.getpid()
 
     def run(self) -> dict[str, Any]:
         import os

@@ -152,7 +152,7 @@ def servers_needed(
     # No queue is stable below the load, so start there: Erlang B at that c comes from the
     # Poisson distribution (B = pmf / cdf, in logs), and the walk up is O(sqrt(load)) steps
     # (square-root staffing) instead of O(load) from one server.
-    servers = max(int(math.floor(load_erl / max_utilization)) - 1, 0)
+    servers = max(math.floor(load_erl / max_utilization) - 1, 0)
     blocking = _erlang_b_direct(load_erl, servers)
     while True:
         servers += 1
