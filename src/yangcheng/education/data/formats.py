@@ -22,6 +22,7 @@ Each file read alone is indexed by the ids it holds; read a train/valid/test spl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -89,7 +90,7 @@ def read_sequence_file(
     )
 
 
-def read_sequence_files(paths: list[str | Path], layout: Layout = "auto") -> list[KTSequences]:
+def read_sequence_files(paths: Sequence[str | Path], layout: Layout = "auto") -> list[KTSequences]:
     """Read files that belong together (train/valid/test) into one shared vocabulary.
 
     Each file alone is indexed by the ids it holds, so a skill absent from a test file would

@@ -1,7 +1,8 @@
 """Knowledge-tracing models with one estimator API: fit, predict_proba, mastery.
 
-``BKT`` (NumPy) and ``IRT`` (NumPy/SciPy) need no deep-learning stack; ``DKT`` trains in
-PyTorch (imported on first use) and serves from ONNX with ``OnnxDKT`` (ONNX Runtime only).
+``BKT`` (NumPy) and ``IRT`` (NumPy/SciPy) need no deep-learning stack; ``DKT``, ``SAKT``,
+``AKT`` and ``SimpleKT`` train in PyTorch (imported on first use) and serve from ONNX with
+``OnnxTracer`` (ONNX Runtime only).
 Scored with pyKT's protocol by :func:`evaluate` and :func:`cross_validate`.
 """
 
@@ -29,13 +30,18 @@ from yangcheng.education.tracing.export import OnnxDKT, OnnxTracer, export_onnx
 from yangcheng.education.tracing.irt import IRT
 
 if TYPE_CHECKING:
+    from yangcheng.education.tracing.akt import AKT
     from yangcheng.education.tracing.dkt import DKT
     from yangcheng.education.tracing.neural import CheckpointMismatch, EpochReport, NeuralTracer
+    from yangcheng.education.tracing.sakt import SAKT
+    from yangcheng.education.tracing.simplekt import SimpleKT
 
 __all__ = [
+    "AKT",
     "BKT",
     "DKT",
     "IRT",
+    "SAKT",
     "CVResult",
     "CheckpointMismatch",
     "EpochReport",
@@ -47,6 +53,7 @@ __all__ = [
     "OnnxTracer",
     "ResponsePredictor",
     "Scores",
+    "SimpleKT",
     "UnknownIdError",
     "VocabularyMismatch",
     "cross_validate",
@@ -56,7 +63,10 @@ __all__ = [
 ]
 
 _TORCH = {
+    "AKT": "yangcheng.education.tracing.akt",
     "DKT": "yangcheng.education.tracing.dkt",
+    "SAKT": "yangcheng.education.tracing.sakt",
+    "SimpleKT": "yangcheng.education.tracing.simplekt",
     "CheckpointMismatch": "yangcheng.education.tracing.neural",
     "EpochReport": "yangcheng.education.tracing.neural",
     "NeuralTracer": "yangcheng.education.tracing.neural",

@@ -9,7 +9,7 @@ import numpy as np
 
 from yangcheng.education.data.sequences import StudentSequence
 
-__all__ = ["Runner", "pad", "predict_padded", "skill_queries"]
+__all__ = ["Runner", "last", "pad", "predict_padded", "predict_windowed", "skill_queries"]
 
 Runner = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 """``(questions, skills, correct)``, each int64 ``(B, T)`` -> ``P(correct_t | < t)`` ``(B, T)``."""
@@ -65,3 +65,53 @@ def skill_queries(
     questions[:, n] = skill_question
     skills[:, n] = np.arange(n_skills)
     return questions, skills, correct
+
+
+def last(seq: StudentSequence, n: int) -> StudentSequence:
+    """The last ``n`` responses of ``seq`` (all of it when shorter)."""
+    if len(seq) <= n:
+        return seq
+    return StudentSequence(
+        seq.student,
+        seq.questions[-n:],
+        seq.skills[-n:],
+        seq.correct[-n:],
+        None if seq.timestamps is None else seq.timestamps[-n:],
+    )
+
+
+def predict_windowed(
+    sequences: Sequence[StudentSequence], window: int, batch_size: int, run: Runner
+) -> list[np.ndarray]:
+    """``predict_padded`` for models trained on at most ``window`` responses (attention).
+
+    A longer history is read in windows of ``window`` that overlap by half: the first window
+    gives its own predictions, each later one only those of its second half, so every
+    response is predicted from at least ``window // 2`` responses before it (or all of them)
+    and the model never sees a position it was not trained on. pyKT's stride-1 window costs
+    one forward pass per response; this costs two per ``window``.
+    """
+    half = max(window // 2, 1)
+    pieces: list[StudentSequence] = []
+    keeps: list[tuple[int, int, int, int]] = []  # (sequence, start, keep from, keep to)
+    for i, seq in enumerate(sequences):
+        n = len(seq)
+        pieces.append(_part(seq, 0, min(window, n)))
+        keeps.append((i, 0, 0, min(window, n)))
+        start = half
+        while n > window and start + half < n:
+            stop = min(start + window, n)
+            pieces.append(_part(seq, start, stop))
+            keeps.append((i, start, start + half, stop))
+            start += half
+    probs = predict_padded(pieces, batch_size, run)
+    results = [np.zeros(len(seq), dtype=np.float64) for seq in sequences]
+    for (i, start, keep_from, keep_to), p in zip(keeps, probs, strict=True):
+        results[i][keep_from:keep_to] = p[keep_from - start : keep_to - start]
+    return results
+
+
+def _part(seq: StudentSequence, start: int, stop: int) -> StudentSequence:
+    return StudentSequence(
+        seq.student, seq.questions[start:stop], seq.skills[start:stop], seq.correct[start:stop]
+    )

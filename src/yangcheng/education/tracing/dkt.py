@@ -83,6 +83,7 @@ class DKT(NeuralTracer):
         window: int = 200,
         seed: int = 0,
         threads: int = 1,
+        device: str = "cpu",
         checkpoint_path: str | Path | None = None,
         progress: bool = False,
     ) -> None:
@@ -94,6 +95,7 @@ class DKT(NeuralTracer):
             window=window,
             seed=seed,
             threads=threads,
+            device=device,
             checkpoint_path=checkpoint_path,
             progress=progress,
         )
@@ -112,10 +114,11 @@ class DKT(NeuralTracer):
         self._check_sequence(seq)
         if len(seq) == 0:
             return self.skill_prior_.copy()
+        device = next(self.net_.parameters()).device
         tensors = [
-            torch.from_numpy(np.asarray(a, np.int64)[None])
+            torch.from_numpy(np.asarray(a, np.int64)[None]).to(device)
             for a in (seq.questions, seq.skills, seq.correct)
         ]
         with torch.no_grad(), torch_threads(self.threads):
             state = self.net_.knowledge(*tensors)[0, -1]
-        return torch.sigmoid(state).double().numpy()
+        return torch.sigmoid(state).double().cpu().numpy()

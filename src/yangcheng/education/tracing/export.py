@@ -9,6 +9,7 @@ travels in the file's metadata under ``yangcheng``, so the file alone serves: no
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import warnings
@@ -19,7 +20,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from yangcheng.education.data.sequences import KTSequences, StudentSequence
-from yangcheng.education.tracing._padding import predict_padded, skill_queries
+from yangcheng.education.tracing._padding import (
+    last,
+    predict_padded,
+    predict_windowed,
+    skill_queries,
+)
 from yangcheng.education.tracing.base import VocabularyChecks
 
 if TYPE_CHECKING:  # serving must not need torch
@@ -30,6 +36,8 @@ __all__ = ["ONNX_OPSET", "OnnxDKT", "OnnxTracer", "export_onnx"]
 ONNX_OPSET = 17
 METADATA_KEY = "yangcheng"
 _FORMAT = 1
+_ATTENTION_BATCH = 32
+"""Rows per run for attention graphs: their (batch, heads, T, T) scores dominate memory."""
 
 
 def export_onnx(model: NeuralTracer, path: str | Path) -> Path:
@@ -39,7 +47,7 @@ def export_onnx(model: NeuralTracer, path: str | Path) -> Path:
     from torch import nn
 
     model._check_fitted("export_onnx")
-    net = model.net_
+    net = copy.deepcopy(model.net_).cpu().eval()  # served on CPU wherever it was trained
     read_out: Callable[..., torch.Tensor] | None = getattr(net, "knowledge", None)
     has_knowledge = read_out is not None
 
@@ -93,6 +101,7 @@ def export_onnx(model: NeuralTracer, path: str | Path) -> Path:
             "skill_ids": model.skill_ids_,
             "skill_prior": model.skill_prior_.tolist(),
             "skill_question": model.skill_question_.tolist(),
+            "context": model.window if model.bounded_context else None,
         }
     )
     onnx.save(graph, str(tmp))
@@ -131,6 +140,9 @@ class OnnxTracer(VocabularyChecks):
         self.skill_ids_ = list(meta["skill_ids"])
         self.skill_prior_ = np.asarray(meta["skill_prior"], dtype=np.float64)
         self.skill_question_ = np.asarray(meta["skill_question"], dtype=np.int64)
+        context = meta.get("context")
+        self.context: int | None = None if context is None else int(context)
+        """Most responses the graph reads at once (attention models), or None."""
         self._outputs = [o.name for o in self.session.get_outputs()]
         self._inputs = [i.name for i in self.session.get_inputs()]
 
@@ -146,6 +158,8 @@ class OnnxTracer(VocabularyChecks):
 
     def predict_proba(self, data: KTSequences) -> list[np.ndarray]:
         self._check_data(data)
+        if self.context is not None:
+            return predict_windowed(list(data), self.context, _ATTENTION_BATCH, self._run)
         return predict_padded(list(data), 256, self._run)
 
     def mastery(self, seq: StudentSequence) -> np.ndarray:
@@ -158,8 +172,14 @@ class OnnxTracer(VocabularyChecks):
             ]
             (state,) = self.session.run(["knowledge"], self._feed(*arrays))
             return np.asarray(state[0, -1], dtype=np.float64)
+        if self.context is not None:
+            seq = last(seq, self.context - 1)
         questions, skills, correct = skill_queries(seq, self.skill_question_)
-        return self._run(questions, skills, correct)[:, len(seq)].copy()
+        out = np.empty(len(questions), dtype=np.float64)
+        for start in range(0, len(questions), _ATTENTION_BATCH):
+            rows = slice(start, start + _ATTENTION_BATCH)
+            out[rows] = self._run(questions[rows], skills[rows], correct[rows])[:, len(seq)]
+        return out
 
 
 class OnnxDKT(OnnxTracer):

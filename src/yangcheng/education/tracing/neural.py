@@ -21,6 +21,9 @@ counters, a fingerprint of the data) is saved atomically, and a fit that finds t
 resumes there: an interrupted run continues to the same weights as one never stopped. Raising
 ``max_epochs`` and fitting again continues a finished run.
 
+Device: ``device="cuda"`` trains and predicts on a GPU (the figures for pyKT's larger sizes);
+the weights are the same kind of tensors, and :func:`.export.export_onnx` serves them on CPU.
+
 Threads: fitting and predicting set ``torch.set_num_threads(threads)`` and restore it after.
 The default is one: a recurrent step multiplies matrices of a few thousand numbers, too small
 to split, and on a busy two-core machine a second thread spends its time waiting (DKT on
@@ -38,7 +41,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import torch
@@ -47,14 +50,20 @@ from torch.nn import functional as F
 
 from yangcheng.education.data.sequences import KTSequences, StudentSequence
 from yangcheng.education.data.splits import windows
-from yangcheng.education.tracing._padding import pad, predict_padded, skill_queries
+from yangcheng.education.tracing._padding import (
+    last,
+    pad,
+    predict_padded,
+    predict_windowed,
+    skill_queries,
+)
 from yangcheng.education.tracing.base import KnowledgeTracer, skill_base_rates
 from yangcheng.education.tracing.evaluate import score_predictions
 
 __all__ = ["CheckpointMismatch", "EpochReport", "NeuralTracer", "torch_threads"]
 
 PREDICT_BATCH = 256
-_RESUMABLE = ("max_epochs", "progress", "checkpoint_path", "threads")
+_RESUMABLE = ("max_epochs", "progress", "checkpoint_path", "threads", "device")
 """Parameters that may change between a checkpoint and its resumption."""
 
 
@@ -139,6 +148,10 @@ class NeuralTracer(KnowledgeTracer):
     """Per skill, its most frequent training question (what ``mastery`` asks about)."""
     history_: list[EpochReport]
     best_epoch_: int
+    bounded_context: ClassVar[bool] = False
+    """True for attention models: they read at most ``window`` responses (see
+    :func:`._padding.predict_windowed`); a recurrent net reads any length."""
+    predict_batch: ClassVar[int] = PREDICT_BATCH
     best_valid_auc_: float | None
 
     def __init__(
@@ -151,6 +164,7 @@ class NeuralTracer(KnowledgeTracer):
         window: int = 200,
         seed: int = 0,
         threads: int = 1,
+        device: str = "cpu",
         checkpoint_path: str | Path | None = None,
         progress: bool = False,
     ) -> None:
@@ -161,6 +175,7 @@ class NeuralTracer(KnowledgeTracer):
         self.window = window
         self.seed = seed
         self.threads = threads
+        self.device = device
         self.checkpoint_path = checkpoint_path
         self.progress = progress
 
@@ -168,11 +183,15 @@ class NeuralTracer(KnowledgeTracer):
     def _build_net(self) -> nn.Module:
         """A fresh net for the fitted vocabulary (``n_questions_``, ``n_skills_``, priors)."""
 
+    def _prepare(self, train: KTSequences) -> None:
+        """Learn what the net's shape depends on beyond the vocabulary (nothing by default)."""
+
     # --- training --------------------------------------------------------------------------
 
     def fit(self, train: KTSequences, valid: KTSequences | None = None) -> Self:
         """Train on ``train`` (windowed), stopping early on ``valid``'s AUC when given."""
         self._remember_vocabulary(train)
+        self._prepare(train)
         if valid is not None:
             self._check_data(valid)
         with torch_threads(self.threads):
@@ -186,7 +205,7 @@ class NeuralTracer(KnowledgeTracer):
         if not chunks:
             raise ValueError(f"{type(self).__name__}.fit: no training sequence has 2 responses")
         torch.manual_seed(self.seed)
-        net = self._build_net()
+        net = self._build_net().to(self._torch_device())
         optimiser = torch.optim.Adam(net.parameters(), lr=self.lr)
         state = _State()
         identity = self._identity(chunks, valid)
@@ -238,12 +257,16 @@ class NeuralTracer(KnowledgeTracer):
         net.train()
         total, count = 0.0, 0
         for picks in _epoch_batches(lengths, self.batch_size, self.seed, epoch):
-            q, s, c = (torch.from_numpy(a) for a in pad([chunks[i] for i in picks]))
-            n = torch.from_numpy(lengths[picks])
-            mask = torch.arange(q.shape[1])[None, :] < n[:, None]
+            device = self._torch_device()
+            q, s, c = (torch.from_numpy(a).to(device) for a in pad([chunks[i] for i in picks]))
+            n = torch.from_numpy(lengths[picks]).to(device)
+            mask = torch.arange(q.shape[1], device=device)[None, :] < n[:, None]
             mask[:, 0] = False  # nothing to read before the first response
             logits = net(q, s, c)
             loss = F.binary_cross_entropy_with_logits(logits[mask], c[mask].float())
+            penalty = getattr(net, "penalty", None)
+            if penalty is not None:  # e.g. AKT's L2 on question difficulties
+                loss = loss + penalty(q)[mask].sum()
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -276,7 +299,7 @@ class NeuralTracer(KnowledgeTracer):
         net: nn.Module,
         optimiser: torch.optim.Optimizer,
     ) -> _State:
-        saved = torch.load(path, weights_only=False)
+        saved = torch.load(path, weights_only=False, map_location=self._torch_device())
         if saved["identity"] != identity:
             theirs, ours = saved["identity"], identity
             differ = sorted(k for k in ours if theirs.get(k) != ours[k])
@@ -288,7 +311,7 @@ class NeuralTracer(KnowledgeTracer):
             )
         net.load_state_dict(saved["net"])
         optimiser.load_state_dict(saved["optimiser"])
-        torch.set_rng_state(saved["torch_rng"])
+        torch.set_rng_state(saved["torch_rng"].cpu())
         state = saved["state"]
         state["history"] = [EpochReport(**h) for h in state["history"]]
         return _State(**state)
@@ -318,15 +341,21 @@ class NeuralTracer(KnowledgeTracer):
 
     # --- prediction ------------------------------------------------------------------------
 
+    def _torch_device(self) -> torch.device:
+        return torch.device(self.device)
+
     def _run(self, questions: np.ndarray, skills: np.ndarray, correct: np.ndarray) -> np.ndarray:
+        device = next(self.net_.parameters()).device
         with torch.no_grad():
             logits = self.net_(
-                torch.from_numpy(questions), torch.from_numpy(skills), torch.from_numpy(correct)
+                *(torch.from_numpy(a).to(device) for a in (questions, skills, correct))
             )
-            return torch.sigmoid(logits).double().numpy()
+            return torch.sigmoid(logits).double().cpu().numpy()
 
     def _predict(self, data: KTSequences) -> list[np.ndarray]:
-        return predict_padded(list(data), PREDICT_BATCH, self._run)
+        if self.bounded_context:
+            return predict_windowed(list(data), self.window, self.predict_batch, self._run)
+        return predict_padded(list(data), self.predict_batch, self._run)
 
     def predict_proba(self, data: KTSequences) -> list[np.ndarray]:
         self._check_data(data)
@@ -337,9 +366,15 @@ class NeuralTracer(KnowledgeTracer):
         """P(correct) on each skill's representative question at the next step."""
         self._check_fitted("mastery")
         self._check_sequence(seq)
+        if self.bounded_context:
+            seq = last(seq, self.window - 1)
         questions, skills, correct = skill_queries(seq, self.skill_question_)
+        out = np.empty(len(questions), dtype=np.float64)
         with torch_threads(self.threads):
-            return self._run(questions, skills, correct)[:, len(seq)].copy()
+            for start in range(0, len(questions), self.predict_batch):
+                rows = slice(start, start + self.predict_batch)
+                out[rows] = self._run(questions[rows], skills[rows], correct[rows])[:, len(seq)]
+        return out
 
 
 class _ProgressBar:
