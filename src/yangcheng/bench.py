@@ -300,6 +300,14 @@ def bench_security_line(quick: bool) -> Metrics:
     return flat_metrics(quick)
 
 
+def bench_education_kt(quick: bool) -> Metrics:
+    """Knowledge tracing, pyKT's protocol: AUC/ACC per model per dataset (one of five folds
+    on this machine's CPU), training time, ONNX latency for one student."""
+    from yangcheng.education.tracing.benchmark import flat_metrics
+
+    return flat_metrics(quick)
+
+
 BENCHMARKS: dict[str, Callable[[bool], Metrics]] = {
     "platform": bench_platform,
     "finance": bench_finance,
@@ -308,6 +316,7 @@ BENCHMARKS: dict[str, Callable[[bool], Metrics]] = {
     "security-data": bench_security_data,
     "security": bench_security,
     "security-line": bench_security_line,
+    "education-kt": bench_education_kt,
 }
 
 
