@@ -36,12 +36,35 @@ from yangcheng.education.tracing.attention import TransformerLayer
 from yangcheng.education.tracing.base import IdKind
 from yangcheng.education.tracing.neural import NeuralTracer
 
-__all__ = ["AKT", "AKTNet", "questions_are_skills"]
+__all__ = ["AKT", "AKTNet", "QuestionAware", "questions_are_skills"]
 
 
 def questions_are_skills(data: KTSequences) -> bool:
     """True when every response's question index equals its skill index."""
     return all(np.array_equal(s.questions, s.skills) for s in data)
+
+
+class QuestionAware(NeuralTracer):
+    """A tracer that reads question ids (Rasch embeddings) only when the data has them.
+
+    ``rasch="auto"`` decides at ``fit``: data whose questions are its skills gives a
+    skill-only model, which then checks skill ids only.
+    """
+
+    rasch: bool | Literal["auto"]
+    uses_questions_: bool
+
+    @property
+    def _id_kinds(self) -> tuple[IdKind, ...]:  # type: ignore[override]
+        if getattr(self, "uses_questions_", True):
+            return ("question", "skill")
+        return ("skill",)
+
+    def _prepare(self, train: KTSequences) -> None:
+        if self.rasch == "auto":
+            self.uses_questions_ = not questions_are_skills(train)
+        else:
+            self.uses_questions_ = bool(self.rasch)
 
 
 class AKTNet(nn.Module):
@@ -121,14 +144,13 @@ class AKTNet(nn.Module):
         return self.out(torch.cat([x, question], dim=-1)).squeeze(-1)
 
 
-class AKT(NeuralTracer):
+class AKT(QuestionAware):
     """Attentive Knowledge Tracing with monotonic attention and Rasch embeddings (pyKT's)."""
 
     bounded_context = True
     predict_batch = 32
 
     net_: AKTNet
-    uses_questions_: bool
 
     def __init__(
         self,
@@ -172,18 +194,6 @@ class AKT(NeuralTracer):
         self.dropout = dropout
         self.rasch = rasch
         self.l2 = l2
-
-    @property
-    def _id_kinds(self) -> tuple[IdKind, ...]:  # type: ignore[override]
-        if getattr(self, "uses_questions_", True):
-            return ("question", "skill")
-        return ("skill",)
-
-    def _prepare(self, train: KTSequences) -> None:
-        if self.rasch == "auto":
-            self.uses_questions_ = not questions_are_skills(train)
-        else:
-            self.uses_questions_ = bool(self.rasch)
 
     def _build_net(self) -> AKTNet:
         return AKTNet(

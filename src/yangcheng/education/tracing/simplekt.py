@@ -19,11 +19,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-from yangcheng.education.data.sequences import KTSequences
-from yangcheng.education.tracing.akt import questions_are_skills
+from yangcheng.education.tracing.akt import QuestionAware
 from yangcheng.education.tracing.attention import TransformerLayer, sinusoid_positions
-from yangcheng.education.tracing.base import IdKind
-from yangcheng.education.tracing.neural import NeuralTracer
 
 __all__ = ["SimpleKT", "SimpleKTNet"]
 
@@ -80,14 +77,13 @@ class SimpleKTNet(nn.Module):
         return self.out(torch.cat([x, question], dim=-1)).squeeze(-1)
 
 
-class SimpleKT(NeuralTracer):
+class SimpleKT(QuestionAware):
     """simpleKT: question-aware embeddings and plain attention (pyKT's simpleKT)."""
 
     bounded_context = True
     predict_batch = 32
 
     net_: SimpleKTNet
-    uses_questions_: bool
 
     def __init__(
         self,
@@ -131,18 +127,6 @@ class SimpleKT(NeuralTracer):
         self.final_fc_dim2 = final_fc_dim2
         self.dropout = dropout
         self.rasch = rasch
-
-    @property
-    def _id_kinds(self) -> tuple[IdKind, ...]:  # type: ignore[override]
-        if getattr(self, "uses_questions_", True):
-            return ("question", "skill")
-        return ("skill",)
-
-    def _prepare(self, train: KTSequences) -> None:
-        if self.rasch == "auto":
-            self.uses_questions_ = not questions_are_skills(train)
-        else:
-            self.uses_questions_ = bool(self.rasch)
 
     def _build_net(self) -> SimpleKTNet:
         return SimpleKTNet(
