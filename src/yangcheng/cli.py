@@ -373,7 +373,8 @@ def bench(
     scenario: Annotated[
         str,
         typer.Argument(
-            help="platform, finance, finance-models, identity, security-data or security."
+            help="platform, finance, finance-models, identity, security-data, security, "
+            "security-line or education-kt."
         ),
     ] = "platform",
     out: Annotated[Path, typer.Option(help="Folder for the JSON results.")] = Path(

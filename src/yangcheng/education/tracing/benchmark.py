@@ -360,7 +360,13 @@ def flat_metrics(quick: bool) -> dict[str, Any]:
         max_epochs=3 if quick else 30,
     )
     print_table(result)
-    return result
+    flat: dict[str, Any] = {}
+    for row in result["summary"]:
+        for metric in ("auc", "accuracy", "fit_s", "predict_ms", "mastery_ms"):
+            if metric in row:
+                flat[f"{row['dataset']}.{row['model']}.{metric}"] = row[metric]
+    flat["skipped"] = "; ".join(result["skipped"]) or "none"
+    return flat
 
 
 def main(argv: list[str] | None = None) -> int:
