@@ -15,6 +15,8 @@ from yangcheng.education import (
     service_kt_mastery,
     service_kt_models,
     service_kt_train,
+    service_profiles,
+    service_tutor,
 )
 from yangcheng.education.models.shipped import (
     DEMO_STUDENTS,
@@ -34,10 +36,13 @@ def register(registry: Registry) -> None:
         *service_kt_models.CAPABILITIES,
         *service_kt_train.CAPABILITIES,
         *service_kt_mastery.CAPABILITIES,
+        *service_profiles.CAPABILITIES,
+        *service_tutor.CAPABILITIES,
     ):
         registry.add_capability(cap)
     registry.on_configure(service_kt_models.configure)
     registry.add_dashboard(service_kt_mastery.DASHBOARD)
+    registry.add_dashboard(service_profiles.DASHBOARD)
     for name in shipped_models():
         registry.add_model(model_card(name))
     registry.add_dataset(demo_card())
