@@ -16,6 +16,7 @@ from yangcheng.education import (
     service_kt_models,
     service_kt_train,
     service_profiles,
+    service_recommend,
     service_tutor,
 )
 from yangcheng.education.models.shipped import (
@@ -37,12 +38,14 @@ def register(registry: Registry) -> None:
         *service_kt_train.CAPABILITIES,
         *service_kt_mastery.CAPABILITIES,
         *service_profiles.CAPABILITIES,
+        *service_recommend.CAPABILITIES,
         *service_tutor.CAPABILITIES,
     ):
         registry.add_capability(cap)
     registry.on_configure(service_kt_models.configure)
     registry.add_dashboard(service_kt_mastery.DASHBOARD)
     registry.add_dashboard(service_profiles.DASHBOARD)
+    registry.add_dashboard(service_recommend.DASHBOARD)
     for name in shipped_models():
         registry.add_model(model_card(name))
     registry.add_dataset(demo_card())
