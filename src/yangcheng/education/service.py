@@ -15,6 +15,7 @@ from yangcheng.education import (
     service_kt_mastery,
     service_kt_models,
     service_kt_train,
+    service_network,
     service_profiles,
     service_recommend,
     service_tutor,
@@ -37,6 +38,7 @@ def register(registry: Registry) -> None:
         *service_kt_models.CAPABILITIES,
         *service_kt_train.CAPABILITIES,
         *service_kt_mastery.CAPABILITIES,
+        *service_network.CAPABILITIES,
         *service_profiles.CAPABILITIES,
         *service_recommend.CAPABILITIES,
         *service_tutor.CAPABILITIES,
@@ -46,6 +48,7 @@ def register(registry: Registry) -> None:
     registry.add_dashboard(service_kt_mastery.DASHBOARD)
     registry.add_dashboard(service_profiles.DASHBOARD)
     registry.add_dashboard(service_recommend.DASHBOARD)
+    registry.add_dashboard(service_network.DASHBOARD)
     for name in shipped_models():
         registry.add_model(model_card(name))
     registry.add_dataset(demo_card())
