@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from yangcheng.cards import DatasetCard, ModelCard
 from yangcheng.education import (
+    service_graph,
     service_kt,
     service_kt_mastery,
     service_kt_models,
@@ -34,6 +35,7 @@ __all__ = ["register"]
 def register(registry: Registry) -> None:
     """Entry point `yangcheng.capabilities:education`."""
     for cap in (
+        *service_graph.CAPABILITIES,
         *service_kt.CAPABILITIES,
         *service_kt_models.CAPABILITIES,
         *service_kt_train.CAPABILITIES,
@@ -45,10 +47,12 @@ def register(registry: Registry) -> None:
     ):
         registry.add_capability(cap)
     registry.on_configure(service_kt_models.configure)
+    registry.on_configure(service_graph.configure)
     registry.add_dashboard(service_kt_mastery.DASHBOARD)
     registry.add_dashboard(service_profiles.DASHBOARD)
     registry.add_dashboard(service_recommend.DASHBOARD)
     registry.add_dashboard(service_network.DASHBOARD)
+    registry.add_dashboard(service_graph.DASHBOARD)
     for name in shipped_models():
         registry.add_model(model_card(name))
     registry.add_dataset(demo_card())
