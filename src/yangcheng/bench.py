@@ -308,6 +308,21 @@ def bench_education_kt(quick: bool) -> Metrics:
     return flat_metrics(quick)
 
 
+def bench_education(quick: bool) -> Metrics:
+    """Education at scale: the knowledge graph (1 M resources: load, query latency,
+    prerequisite inference, embeddings), the learner network (1 M nodes / 5 M edges:
+    PageRank, Leiden, anomalies, incremental updates), recommendation (Recall/NDCG@20 against
+    popularity and ALS, p99 latency), dropout prediction AUC and tutoring gains."""
+    from importlib import import_module
+
+    flat: Metrics = {}
+    for part in ("graph", "network", "recommend", "tutor"):  # tutor: dropout AUC too
+        module = import_module(f"yangcheng.education.{part}.benchmark")
+        for key, value in module.flat_metrics(quick).items():
+            flat[f"{part}.{key}"] = value
+    return flat
+
+
 BENCHMARKS: dict[str, Callable[[bool], Metrics]] = {
     "platform": bench_platform,
     "finance": bench_finance,
@@ -317,6 +332,7 @@ BENCHMARKS: dict[str, Callable[[bool], Metrics]] = {
     "security": bench_security,
     "security-line": bench_security_line,
     "education-kt": bench_education_kt,
+    "education": bench_education,
 }
 
 

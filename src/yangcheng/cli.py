@@ -374,7 +374,7 @@ def bench(
         str,
         typer.Argument(
             help="platform, finance, finance-models, identity, security-data, security, "
-            "security-line or education-kt."
+            "security-line, education-kt or education."
         ),
     ] = "platform",
     out: Annotated[Path, typer.Option(help="Folder for the JSON results.")] = Path(
