@@ -69,9 +69,11 @@ CAPABILITIES = (
         description="Replays the student's responses through ZPDES (Clément et al. 2015): "
         "activities open when their prerequisites are mastered (the zone of proximal "
         "development), and among the open ones the tutor favours those where the student's "
-        "success rate is rising fastest. Answers the activity, a question of it, the ZPD, the "
-        "mastered activities and the reason. On the student simulator it gains more mastery "
-        "per exercise than random practice (yangcheng bench education).",
+        "success rate is rising fastest; a share of choices goes to spaced review of "
+        "mastered activities, growing as their last practice recedes. Answers the activity, "
+        "a question of it, the ZPD, the mastered activities and the reason. On the student "
+        "simulator it gains more mastery per exercise than random practice and the expert "
+        "prerequisite order, with and without forgetting (yangcheng bench education).",
         request_model=TutorRequest,
         response_model=TutorAnswer,
         handler=tutor_next,

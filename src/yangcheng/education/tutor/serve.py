@@ -1,10 +1,11 @@
 """The tutor as the platform serves it: a student's responses in, the next exercise out.
 
 The state is the response history itself (activity, right or wrong), so the service keeps
-nothing between calls: ZPDES is replayed over the history (a few hundred responses take a
-few milliseconds) and the choice comes with its reason: the ZPD, the chosen activity's
-learning progress and the chance it had. The draw is seeded by the history's length unless
-a seed is given, so the same history gives the same answer.
+nothing between calls: ZPDES is replayed over the history (``ZPDES.replay``: a few hundred
+responses take well under a millisecond) and the choice comes with its reason: the ZPD, the
+chosen activity's learning progress (or, for a review, how long ago it was practised) and
+the chance it had. The draw is seeded by the history's length unless a seed is given, so
+the same history gives the same answer.
 """
 
 from __future__ import annotations
@@ -79,9 +80,7 @@ def next_exercise(
     correct = np.array([r.correct for r in state.responses], dtype=np.int64)
     rng = np.random.default_rng(seed if seed is not None else len(state.responses))
     tutor = ZPDES(g)
-    tutor.start(1, rng)
-    for a, c in zip(activities, correct, strict=True):
-        tutor.observe(np.array([a]), np.array([c]))
+    tutor.replay(activities, correct, rng)
     p = tutor.probabilities()[0]
     chosen = int(tutor.choose()[0])
     pool = g.exercises[chosen]
@@ -93,6 +92,9 @@ def next_exercise(
     tries = int(s.counts[0, chosen])
     if len(mastered) == g.n_activities:
         why = "every activity is mastered: review"
+    elif s.mastered[0, chosen]:
+        ago = int(s.clock[0] - s.last_step[0, chosen])
+        why = f"spaced review of a mastered activity last practised {ago} exercises ago"
     elif tries == 0:
         why = "newly opened in the ZPD, not tried yet"
     else:

@@ -83,7 +83,8 @@ def simulate_policy(
 ) -> dict[str, np.ndarray]:
     """Per-student ``gain_per_exercise``, ``final_mastery`` and ``skills_mastered_pct``.
 
-    ``trace``, when given, receives (activities chosen, the ZPD mask or None) per step.
+    ``trace``, when given, receives per step the activities chosen and, for ZPDES, the mask
+    of those it could choose (its ZPD and the mastered ones due for review), else None.
     """
     if n_students < 1 or n_steps < 1:
         raise ValueError(f"need n_students, n_steps >= 1, got {n_students}, {n_steps}")
@@ -105,7 +106,7 @@ def simulate_policy(
             pause = _DAY_S if step % _SESSION == 0 else _EXERCISE_S
             mastery = simulator.forget(mastery, prior, np.full(n_students, pause))
         if trace is not None:
-            zpd = policy.state.zpd.copy() if isinstance(policy, ZPDES) else None
+            zpd = policy.probabilities() > 0 if isinstance(policy, ZPDES) else None
         activity = policy.choose()
         pick = np.floor(rng.random(n_students) * sizes[activity]).astype(np.int64)
         question = flat[offsets[activity] + pick]
