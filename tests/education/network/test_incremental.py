@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from yangcheng.education.network.analytics import pagerank
+from yangcheng.education.network.analytics import DAMPING, PAGERANK_TOL, pagerank
 from yangcheng.education.network.anomaly import activity, stopped
 from yangcheng.education.network.events import STUDENT, TEAM, EventsError, InteractionEvents
 from yangcheng.education.network.generate import SyntheticNetwork
@@ -44,7 +44,10 @@ def test_streamed_network_equals_full_rebuild(network: SyntheticNetwork, method:
 
     reference = pagerank(full.graph, tol=1e-12)
     assert np.abs(refreshed.scores - reference).sum() < 1e-7
-    assert np.abs(live.recompute_pagerank().scores - reference).max() < 1e-8
+    # the recompute stops at PAGERANK_TOL (an iteration's L2 change); each score is then
+    # within tol * damping / (1 - damping) of the fixed point
+    bound = PAGERANK_TOL * DAMPING / (1 - DAMPING)
+    assert np.abs(live.recompute_pagerank().scores - reference).max() < bound
 
     now = float(frame["timestamp"].max())
     batch_flags = stopped(activity(events), now) & (events.node_type == STUDENT)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from yangcheng.cli import app
@@ -84,7 +85,10 @@ def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> N
     assert "test" not in card and card["operating_point"]["alarm_rule"] in ALARM_RULES
 
 
-def test_evaluate_refuses_unknown_sets_and_missing_models(tmp_path: Path) -> None:
+def test_evaluate_refuses_unknown_sets_and_missing_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # rich wraps errors at the width: keep phrases whole
     bad_set = CliRunner().invoke(app, ["security", "evaluate", "--sets", "easy"])
     assert bad_set.exit_code == 2 and "--sets" in bad_set.output
     missing = CliRunner().invoke(app, ["security", "evaluate", "--model", str(tmp_path / "x.onnx")])

@@ -15,13 +15,17 @@ from yangcheng.education.graph.generate import (
     read_bulk,
     write_bulk,
 )
+from yangcheng.education.graph.influence import dkt_influence_scores, learning_gain_scores
 from yangcheng.education.graph.prerequisites import (
     METHODS,
     PairStatistics,
     PrerequisiteInferenceError,
+    edge_scores,
     evaluate_edges,
     infer_prerequisites,
     pair_statistics,
+    score_auc,
+    true_prerequisites,
 )
 from yangcheng.education.graph.schema import (
     NODE_TABLES,
@@ -71,14 +75,19 @@ __all__ = [
     "cache_dir",
     "check_read_only",
     "ddl",
+    "dkt_influence_scores",
+    "edge_scores",
     "evaluate_edges",
     "generate_graph",
     "infer_prerequisites",
     "label_of",
+    "learning_gain_scores",
     "nearest",
     "pair_statistics",
     "read_bulk",
+    "score_auc",
     "similar_edges",
     "topological_order",
+    "true_prerequisites",
     "write_bulk",
 ]

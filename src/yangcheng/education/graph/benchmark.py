@@ -28,9 +28,11 @@ from yangcheng.education.graph.embeddings import MiniLMEncoder, similar_edges
 from yangcheng.education.graph.generate import generate_graph, write_bulk
 from yangcheng.education.graph.prerequisites import (
     METHODS,
+    edge_scores,
     evaluate_edges,
     infer_prerequisites,
     pair_statistics,
+    score_auc,
 )
 from yangcheng.education.graph.store import GraphStore, LadybugStore
 
@@ -100,9 +102,13 @@ def run(
         ds = generate_dataset(prerequisite_dataset, seed=seed)
         stats = pair_statistics(ds.sequences)
         inference: dict[str, Any] = {"dataset": prerequisite_dataset}
+        ids = ds.sequences.skill_ids
         for method in METHODS:
             inferred = infer_prerequisites(stats, method)
-            inference[method] = evaluate_edges(inferred, ds.simulator, ds.sequences.skill_ids)
+            inference[method] = evaluate_edges(inferred, ds.simulator, ids)
+            scores = edge_scores(stats, method)  # every ordered pair ranked: threshold-free
+            inference[method]["auc"] = score_auc(scores, ds.simulator, ids)
+            inference[method]["closure_auc"] = score_auc(scores, ds.simulator, ids, closure=True)
         inference["seconds"] = time.perf_counter() - start
         out["prerequisite_inference"] = inference
         out["peak_rss_mb"] = _peak_rss_mb()
@@ -185,7 +191,7 @@ def flat(result: dict[str, Any]) -> dict[str, float | int | str]:
         out[f"{kind}.p50_ms"] = lat["p50_ms"]
         out[f"{kind}.p99_ms"] = lat["p99_ms"]
     for method in METHODS:
-        for metric in ("precision", "recall", "f1"):
+        for metric in ("precision", "recall", "f1", "closure_f1", "auc", "closure_auc"):
             out[f"prerequisites.{method}.{metric}"] = result["prerequisite_inference"][method][
                 metric
             ]
