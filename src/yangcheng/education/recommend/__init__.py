@@ -40,6 +40,13 @@ from yangcheng.education.recommend.metrics import (
     recall_at_k,
 )
 from yangcheng.education.recommend.split import SplitError, TimeSplit, time_split
+from yangcheng.education.recommend.state import (
+    ancestors,
+    calibrated_thresholds,
+    knowledge_state,
+    skill_transitions,
+    trailing_correct,
+)
 from yangcheng.education.recommend.truth import TrueKnowledge, TruthMismatch, true_knowledge
 
 __all__ = [
@@ -62,17 +69,22 @@ __all__ = [
     "TimeSplit",
     "TrueKnowledge",
     "TruthMismatch",
+    "ancestors",
+    "calibrated_thresholds",
     "coverage",
     "evaluate",
     "hit_rate_at_k",
+    "knowledge_state",
     "learning_value",
     "ndcg_at_k",
     "prerequisite_matrix",
     "recall_at_k",
     "simulate_interactions",
     "skill_p_correct",
+    "skill_transitions",
     "time_split",
     "top_k",
+    "trailing_correct",
     "true_knowledge",
     "validate_interactions",
 ]

@@ -22,6 +22,22 @@ Within a tier, the score is the blend ``(1 - popularity_weight) * learning + pop
 * ``popularity_in_skill = log1p(uses) / log1p(most uses in the skill)``: among resources of
   the same skill, the ones students use.
 
+"Mastered" is the knowledge state, not BKT's P(known) alone (``state``): a skill is mastered
+when its P(known) reaches its bar (``mastery_threshold``, or with ``mastered_p_correct`` the
+per-skill P(known) at which BKT predicts that chance of a right answer) *and*, once
+practised, the student's last ``streak_mastered`` answers on it were right (BKT calls the
+skill in hand mastered after a few right answers, too early; a run of right answers is
+ASSISTments' own rule). With ``infer_prerequisites``, a skill never answered but a
+(transitive) prerequisite of one the student has answered counts as mastered: the student
+was judged ready for that skill. With ``half_life_days``, what was not practised fades back
+towards BKT's prior with that half-life (BKT itself does not see time). The returned mastery
+is moved to the skill's bar (just under it for a streak not yet made), so
+``tiers(mastery)`` says what the ranking does.
+
+``focus`` is where the student is heading: ``(recent + trajectory_weight * next) / (1 +
+trajectory_weight)``, with ``recent`` the skill shares of the last ``recent`` exercises and
+``next`` the training students' next new skill after those (``skill_transitions``).
+
 An exercise's predicted P(correct) is the tracer's skill-level ``guess + (1 - guess - slip)
 * mastery`` (BKT's own guess/slip when it has them, else 0.2/0.1), shifted on the logit
 scale by the exercise's difficulty as seen in training (its share of correct answers against
@@ -40,41 +56,20 @@ from yangcheng.education.data.logs import to_sequences
 from yangcheng.education.data.sequences import KTSequences, StudentSequence
 from yangcheng.education.recommend.base import Recommender, top_k
 from yangcheng.education.recommend.data import RESOURCE_COLUMNS
+from yangcheng.education.recommend.state import (
+    PrerequisiteError,
+    ancestors,
+    calibrated_thresholds,
+    knowledge_state,
+    prerequisite_matrix,
+    skill_transitions,
+)
 
 __all__ = ["KnowledgeAware", "PrerequisiteError", "prerequisite_matrix"]
 
 _PSEUDO = 5.0
 _ZPD_FALLOFF = 0.25
 _TIER_GAP = 10.0
-
-
-class PrerequisiteError(ValueError):
-    """The prerequisite graph does not fit the skills (shape, unknown skill id)."""
-
-
-def prerequisite_matrix(
-    prerequisites: np.ndarray | Sequence[tuple[str, str]], skill_ids: Sequence[str]
-) -> np.ndarray:
-    """``[s, p]`` bool matrix from a matrix of that shape or ``(skill, prerequisite)`` pairs."""
-    n = len(skill_ids)
-    if isinstance(prerequisites, np.ndarray):
-        if prerequisites.shape != (n, n):
-            raise PrerequisiteError(
-                f"prerequisites must be ({n}, {n}) for {n} skills, got {prerequisites.shape}"
-            )
-        out = prerequisites.astype(bool)
-    else:
-        index = {s: i for i, s in enumerate(skill_ids)}
-        out = np.zeros((n, n), dtype=bool)
-        for position, (skill, parent) in enumerate(prerequisites):
-            for name in (skill, parent):
-                if name not in index:
-                    raise PrerequisiteError(f"prerequisite edge {position}: unknown skill {name!r}")
-            out[index[skill], index[parent]] = True
-    if np.diag(out).any():
-        looped = int(np.flatnonzero(np.diag(out))[0])
-        raise PrerequisiteError(f"skill {skill_ids[looped]!r} is its own prerequisite")
-    return out
 
 
 class KnowledgeAware(Recommender):
@@ -86,6 +81,11 @@ class KnowledgeAware(Recommender):
     ``refit_tracer`` it is fitted (in place) on the training exercises, else it must already
     speak this catalogue's skill indices (``skill_ids`` order) and question indices
     (exercise order in ``resources``). A skill counts as mastered at ``mastery_threshold``.
+
+    Defaults are what ``benchmark.tune`` picks on ``sim-small`` seed 1 (the service's
+    preset); on the ASSIST2009-sized simulation it also picks ``half_life_days=10`` and
+    ``trajectory_weight=1`` (``python -m yangcheng.education.recommend.benchmark
+    --tune-seed 1``).
     """
 
     def __init__(
@@ -98,9 +98,15 @@ class KnowledgeAware(Recommender):
         mastery_threshold: float = 0.95,
         zpd: tuple[float, float] = (0.5, 0.85),
         popularity_weight: float = 0.3,
-        focus_weight: float = 3.0,
-        gain_weight: float = 1.0,
+        focus_weight: float = 10.0,
+        gain_weight: float = 3.0,
         recent: int = 10,
+        mastered_p_correct: float | None = None,
+        streak_mastered: int = 0,
+        infer_prerequisites: bool = False,
+        trajectory_weight: float = 0.0,
+        forgets: bool = False,
+        half_life_days: float | None = None,
     ) -> None:
         self.resources = resources
         self.prerequisites = prerequisites
@@ -113,6 +119,12 @@ class KnowledgeAware(Recommender):
         self.focus_weight = focus_weight
         self.gain_weight = gain_weight
         self.recent = recent
+        self.mastered_p_correct = mastered_p_correct
+        self.streak_mastered = streak_mastered
+        self.infer_prerequisites = infer_prerequisites
+        self.trajectory_weight = trajectory_weight
+        self.forgets = forgets
+        self.half_life_days = half_life_days
 
     # --- fitting ---------------------------------------------------------------------------
 
@@ -130,6 +142,20 @@ class KnowledgeAware(Recommender):
         if not 0.0 < self.mastery_threshold < 1.0:
             raise ValueError(
                 f"KnowledgeAware.mastery_threshold must be in (0, 1), got {self.mastery_threshold}"
+            )
+        if self.mastered_p_correct is not None and not 0.0 < self.mastered_p_correct < 1.0:
+            raise ValueError(
+                "KnowledgeAware.mastered_p_correct must be None or in (0, 1), "
+                f"got {self.mastered_p_correct}"
+            )
+        if self.half_life_days is not None and not self.half_life_days > 0:
+            raise ValueError(
+                f"KnowledgeAware.half_life_days must be None or > 0, got {self.half_life_days}"
+            )
+        if self.streak_mastered < 0 or self.trajectory_weight < 0:
+            raise ValueError(
+                "KnowledgeAware.streak_mastered and trajectory_weight must be >= 0, got "
+                f"{self.streak_mastered}, {self.trajectory_weight}"
             )
 
     def fit(self, interactions: pd.DataFrame) -> Self:
@@ -169,7 +195,7 @@ class KnowledgeAware(Recommender):
         if tracer is None:
             from yangcheng.education.tracing.bkt import BKT
 
-            tracer = BKT()
+            tracer = BKT(forgets=self.forgets)
         if self.refit_tracer:
             tracer.fit(sequences)
         n_skills = getattr(tracer, "n_skills_", len(skill_ids))
@@ -186,13 +212,23 @@ class KnowledgeAware(Recommender):
         self.prior_mastery_ = np.asarray(
             tracer.mastery(_empty(sequences.n_questions)), dtype=np.float64
         )
+        n_skills = len(skill_ids)
+        if self.mastered_p_correct is None:
+            self.threshold_ = np.full(n_skills, self.mastery_threshold)
+        else:
+            guess = np.broadcast_to(getattr(tracer, "guess_", 0.2), (n_skills,))
+            slip = np.broadcast_to(getattr(tracer, "slip_", 0.1), (n_skills,))
+            self.threshold_ = calibrated_thresholds(self.mastered_p_correct, guess, slip)
+        self.ancestors_ = ancestors(self.prerequisites_)
+        self.transitions_ = skill_transitions((s.skills for s in sequences), n_skills)
+        self.now_s_ = float(self._frame["timestamp"].max())
         by_student = {s.student: s for s in sequences}
         self.mastery_ = np.tile(self.prior_mastery_, (len(self.student_ids_), 1))
-        self.focus_ = np.zeros((len(self.student_ids_), len(skill_ids)))
+        self.focus_ = np.zeros((len(self.student_ids_), n_skills))
         for row, student in enumerate(self.student_ids_):
             seq = by_student.get(student)
             if seq is not None:
-                self.mastery_[row] = tracer.mastery(seq)
+                self.mastery_[row] = self.mastery_from(seq)
                 self.focus_[row] = self._focus(seq.skills)
         return self
 
@@ -247,13 +283,16 @@ class KnowledgeAware(Recommender):
     def _focus(self, skills: np.ndarray) -> np.ndarray:
         last = skills[-self.recent :] if self.recent > 0 else skills[:0]
         counts = np.bincount(last, minlength=len(self.skill_ids_)).astype(np.float64)
-        return counts / max(len(last), 1)
+        share = counts / max(len(last), 1)
+        w = self.trajectory_weight
+        heading = share @ self.transitions_ if w > 0 else 0.0
+        return np.asarray((share + w * heading) / (1.0 + w), dtype=np.float64)
 
     # --- scoring ---------------------------------------------------------------------------
 
     def tiers(self, mastery: np.ndarray) -> np.ndarray:
         """Per skill: 2 frontier, 1 mastered (review), 0 blocked by a prerequisite."""
-        mastered = np.asarray(mastery) >= self.mastery_threshold
+        mastered = np.asarray(mastery) >= self.threshold_
         ready = ~(self.prerequisites_ & ~mastered[None, :]).any(axis=1)
         return np.where(mastered, 1, np.where(ready, 2, 0))
 
@@ -294,7 +333,10 @@ class KnowledgeAware(Recommender):
         return self.score_state(self.mastery_[row], self.focus_[row])
 
     def sequence_of(
-        self, resource_ids: Sequence[str], correct: Sequence[float] | np.ndarray
+        self,
+        resource_ids: Sequence[str],
+        correct: Sequence[float] | np.ndarray,
+        timestamps_s: Sequence[float] | np.ndarray | None = None,
     ) -> StudentSequence:
         """One student's answered exercises (in time order) as a tracer sequence; other
         resources and unanswered rows (NaN ``correct``) are skipped. NumPy only: the serving
@@ -310,26 +352,45 @@ class KnowledgeAware(Recommender):
         keep = (questions >= 0) & ~np.isnan(values)
         questions = questions[keep]
         skills = self.resource_skill_[self._exercise_rows][questions]
-        return StudentSequence("", questions, skills, values[keep].astype(np.int8), None)
+        times = None if timestamps_s is None else np.asarray(timestamps_s, np.float64)[keep]
+        return StudentSequence("", questions, skills, values[keep].astype(np.int8), times)
 
-    def mastery_of(self, history: pd.DataFrame) -> np.ndarray:
+    def mastery_of(self, history: pd.DataFrame, now_s: float | None = None) -> np.ndarray:
         """Trace one student's interactions (``student_id`` is ignored; ``resource_id``,
         ``timestamp`` and ``correct`` are read) now: the serving path when the history has
-        moved on since ``fit``."""
-        return self.mastery_from(self._history_sequence(history))
+        moved on since ``fit``. ``now_s`` (for forgetting) defaults to the later of the end
+        of training (``now_s_``, the "now" of ``fit``) and the history's last answer."""
+        return self.mastery_from(self._history_sequence(history), now_s)
 
-    def mastery_from(self, seq: StudentSequence) -> np.ndarray:
+    def mastery_from(self, seq: StudentSequence, now_s: float | None = None) -> np.ndarray:
+        """The knowledge state of one traced sequence (``state.knowledge_state``)."""
         if len(seq) == 0:
             return self.prior_mastery_.copy()
-        return np.asarray(self.tracer_.mastery(seq), dtype=np.float64)
+        traced = np.asarray(self.tracer_.mastery(seq), dtype=np.float64)
+        if now_s is None:
+            last = -np.inf if seq.timestamps is None else float(np.max(seq.timestamps))
+            now_s = max(self.now_s_, last)
+        return knowledge_state(
+            traced,
+            seq,
+            self.threshold_,
+            prior=self.prior_mastery_,
+            ancestors=self.ancestors_ if self.infer_prerequisites else None,
+            streak=self.streak_mastered,
+            half_life_days=self.half_life_days,
+            now_s=now_s,
+        )
 
     def _history_sequence(self, history: pd.DataFrame) -> StudentSequence:
         missing = [c for c in ("resource_id", "timestamp", "correct") if c not in history]
         if missing:
             raise ValueError(f"history lacks column(s): {', '.join(missing)}")
-        order = np.argsort(history["timestamp"].to_numpy(np.float64), kind="stable")
+        times = history["timestamp"].to_numpy(np.float64)
+        order = np.argsort(times, kind="stable")
         resources = history["resource_id"].to_numpy(dtype=object)[order]
-        return self.sequence_of(list(resources), history["correct"].to_numpy(np.float64)[order])
+        return self.sequence_of(
+            list(resources), history["correct"].to_numpy(np.float64)[order], times[order]
+        )
 
     def focus_of(self, history: pd.DataFrame) -> np.ndarray:
         """The skill shares of the history's last ``recent`` answered exercises."""
