@@ -319,7 +319,7 @@ def bench_education(quick: bool) -> Metrics:
     for part in ("graph", "network", "recommend", "tutor"):  # tutor: dropout AUC too
         module = import_module(f"yangcheng.education.{part}.benchmark")
         for key, value in module.flat_metrics(quick).items():
-            flat[f"{part}.{key}"] = value
+            flat[key if key.split(".")[0] in (part, "dropout") else f"{part}.{key}"] = value
     return flat
 
 
