@@ -177,7 +177,7 @@ def overview(_: OverviewRequest) -> OverviewResponse:
     high_risk = sum(1 for p in risk.values() if p >= 0.5)
     alerts = sum(1 for p in students.values() if p.alerts)
     bins = np.linspace(0.0, 1.0, 11)
-    counts, _ = np.histogram([risk[s] for s in risk], bins=bins)
+    counts, _edges = np.histogram([risk[s] for s in risk], bins=bins)
     tiles = [
         Tile(label="Students", value=len(students), hint=f"week {OBSERVED_WEEKS} of the term"),
         Tile(
