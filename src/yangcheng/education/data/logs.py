@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from yangcheng.education.data.errors import TableError
 from yangcheng.education.data.sequences import KTSequences, StudentSequence
 from yangcheng.education.data.vocabulary import index_ids, sort_ids
 
@@ -50,19 +51,10 @@ REQUIRED_COLUMNS = ("student_id", "item_id", "skill_id", "correct")
 _ID_COLUMNS = ("student_id", "item_id", "skill_id")
 
 
-class LogError(ValueError):
+class LogError(TableError):
     """A bad learning log: which row (0-based position) and column, and what is wrong."""
 
-    def __init__(self, row: int | None, column: str | None, reason: str) -> None:
-        where = []
-        if row is not None:
-            where.append(f"row {row}")
-        if column is not None:
-            where.append(f"column {column!r}")
-        super().__init__(f"{', '.join(where) or 'log'}: {reason}")
-        self.row = row
-        self.column = column
-        self.reason = reason
+    table = "log"
 
 
 def validate_log(log: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from yangcheng.education.data.errors import TableError
+
 NODE_TYPES = ("student", "resource", "thread", "team")
 """Node types; ``node_type`` arrays hold the index into this tuple."""
 
@@ -35,19 +37,10 @@ SOCIAL_KINDS = ("reply", "cowork")
 REQUIRED_COLUMNS = ("src", "dst", "kind", "timestamp")
 
 
-class EventsError(ValueError):
+class EventsError(TableError):
     """A bad events table: which row (0-based position) and column, and what is wrong."""
 
-    def __init__(self, row: int | None, column: str | None, reason: str) -> None:
-        where = []
-        if row is not None:
-            where.append(f"row {row}")
-        if column is not None:
-            where.append(f"column {column!r}")
-        super().__init__(f"{', '.join(where) or 'events'}: {reason}")
-        self.row = row
-        self.column = column
-        self.reason = reason
+    table = "events"
 
 
 @dataclass

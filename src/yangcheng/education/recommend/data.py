@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from yangcheng.cards import DatasetCard
+from yangcheng.education.data.errors import TableError
 from yangcheng.education.data.presets import PRESETS
 from yangcheng.education.data.simulator import SimulationTruth, StudentSimulator
 from yangcheng.education.recommend.truth import response_durations_s
@@ -46,19 +47,11 @@ RESOURCE_KINDS = ("exercise", "video", "document")
 _REQUIRED = ("student_id", "resource_id", "timestamp")
 
 
-class InteractionError(ValueError):
+class InteractionError(TableError):
     """A bad interactions frame: which row (0-based position) and column, and what is wrong."""
 
-    def __init__(self, row: int | None, column: str | None, reason: str) -> None:
-        where = []
-        if row is not None:
-            where.append(f"row {row}")
-        if column is not None:
-            where.append(f"column {column!r}")
-        super().__init__(f"interactions {', '.join(where) or ''}: {reason}".replace("  ", " "))
-        self.row = row
-        self.column = column
-        self.reason = reason
+    table = "interactions"
+    named = True
 
 
 def validate_interactions(
