@@ -16,6 +16,7 @@ PAGES = {
     "education-network": "Learners to look at",
     "education-recommend": "Top 10 per model",
     "education-profiles": "Students most at risk",
+    "education-tutoring": "Per policy",
 }
 
 

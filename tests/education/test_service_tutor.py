@@ -36,3 +36,24 @@ def test_an_unknown_activity_is_named(client: TestClient, make_key: KeyMaker) ->
     answer = client.post(URL, json={"responses": bad}, headers=auth)
     assert answer.status_code == 422
     assert "responses[1].activity" in answer.text and "k999" in answer.text
+
+
+def test_the_tutoring_page_compares_policies_on_one_cohort(
+    client: TestClient, make_key: KeyMaker
+) -> None:
+    key = make_key("education")
+    auth = {"Authorization": f"Bearer {key}"}
+    url = "/v1/capabilities/education.tutor.compare:invoke"
+    body = {"students": 200, "exercises": 60}
+    dash = client.post(url, json=body, headers=auth).json()["dashboard"]
+    (chart,) = dash["charts"]
+    curves = {s["name"]: [y for _, y in s["points"]] for s in chart["series"]}
+    assert set(curves) == {"ZPDES", "random", "expert", "bkt-mastery"}
+    starts = {c[0] for c in curves.values()}
+    assert len(starts) == 1  # the same students, before any exercise
+    assert all(len(c) == 61 for c in curves.values())
+    gains = {row[0]: row[1] for row in dash["tables"][0]["rows"]}
+    assert gains["ZPDES"] > gains["random"] > 0
+    assert client.post("/console/login", data={"key": key}, follow_redirects=False).is_redirect
+    page = client.get("/console/live/education-tutoring")
+    assert page.status_code == 200 and "Mean true mastery" in page.text

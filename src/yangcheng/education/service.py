@@ -53,6 +53,7 @@ def register(registry: Registry) -> None:
     registry.add_dashboard(service_recommend.DASHBOARD)
     registry.add_dashboard(service_network.DASHBOARD)
     registry.add_dashboard(service_graph.DASHBOARD)
+    registry.add_dashboard(service_tutor.DASHBOARD)
     for name in shipped_models():
         registry.add_model(model_card(name))
     registry.add_dataset(demo_card())

@@ -80,11 +80,14 @@ def simulate_policy(
     seed: int = 0,
     mastered_at: float = 0.8,
     trace: list[tuple[np.ndarray, np.ndarray | None]] | None = None,
+    curve: list[float] | None = None,
 ) -> dict[str, np.ndarray]:
     """Per-student ``gain_per_exercise``, ``final_mastery`` and ``skills_mastered_pct``.
 
     ``trace``, when given, receives per step the activities chosen and, for ZPDES, the mask
     of those it could choose (its ZPD and the mastered ones due for review), else None.
+    ``curve``, when given, receives the cohort's mean true mastery before the first step and
+    after each one (what a learning-curve chart draws).
     """
     if n_students < 1 or n_steps < 1:
         raise ValueError(f"need n_students, n_steps >= 1, got {n_students}, {n_steps}")
@@ -97,6 +100,8 @@ def simulate_policy(
     rng = np.random.default_rng([seed, 12])
     policy.start(n_students, np.random.default_rng([seed, 13]))
     mastery = prior.copy()
+    if curve is not None:
+        curve.append(float(mastery.mean()))
     pools = graph.exercises
     sizes = np.array([len(p) for p in pools])
     flat = np.concatenate(pools)
@@ -116,6 +121,8 @@ def simulate_policy(
         policy.observe(activity, correct)
         if trace is not None:
             trace.append((activity, zpd))
+        if curve is not None:
+            curve.append(float(mastery.mean()))
     return {
         "gain_per_exercise": (mastery.mean(axis=1) - prior.mean(axis=1)) / n_steps,
         "final_mastery": mastery.mean(axis=1),
