@@ -323,6 +323,15 @@ def bench_education(quick: bool) -> Metrics:
     return flat
 
 
+def bench_radiotherapy(quick: bool) -> Metrics:
+    """Radiotherapy: TG-119 hard C-shape plans (robotic non-coplanar vs 9-field IMRT: time,
+    memory, goals met), the dose engine's cost and water-phantom figures, and respiratory
+    motion prediction RMSE per horizon."""
+    from yangcheng.radiotherapy.benchmark import flat_metrics
+
+    return flat_metrics(quick)
+
+
 BENCHMARKS: dict[str, Callable[[bool], Metrics]] = {
     "platform": bench_platform,
     "finance": bench_finance,
@@ -333,6 +342,7 @@ BENCHMARKS: dict[str, Callable[[bool], Metrics]] = {
     "security-line": bench_security_line,
     "education-kt": bench_education_kt,
     "education": bench_education,
+    "radiotherapy": bench_radiotherapy,
 }
 
 

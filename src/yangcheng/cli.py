@@ -374,7 +374,7 @@ def bench(
         str,
         typer.Argument(
             help="platform, finance, finance-models, identity, security-data, security, "
-            "security-line, education-kt or education."
+            "security-line, education-kt, education or radiotherapy."
         ),
     ] = "platform",
     out: Annotated[Path, typer.Option(help="Folder for the JSON results.")] = Path(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize
+from scipy.optimize import OptimizeResult, minimize
 
 from yangcheng.radiotherapy.optimise.objectives import Objective
 
@@ -81,17 +81,21 @@ def optimise_fluence(
             rows[obj.structure] = found
     used = np.unique(np.concatenate(list(rows.values())))
     sub = influence.tocsr()[used]
+    sub_t = sub.T.tocsr()
     local = {name: np.searchsorted(used, r) for name, r in rows.items()}
+    # products in the matrix's own precision: a float32 matrix times a float64 vector makes
+    # SciPy copy the matrix to float64 on every product (ten times slower)
+    work = sub.dtype
 
     def evaluate(w: np.ndarray) -> tuple[float, np.ndarray]:
-        dose = sub @ w
+        dose = np.asarray(sub @ w.astype(work), dtype=np.float64)
         total, grad_dose = 0.0, np.zeros_like(dose)
         for obj in objectives:
             idx = local[obj.structure]
             value, grad = obj.value_and_gradient(dose[idx])
             total += value
             np.add.at(grad_dose, idx, grad)
-        return total, np.asarray(sub.T @ grad_dose, dtype=np.float64)
+        return total, np.asarray(sub_t @ grad_dose.astype(work), dtype=np.float64)
 
     if initial is None:
         first = objectives[0]
@@ -103,6 +107,10 @@ def optimise_fluence(
         if w0.shape != (n_beamlets,):
             raise PlanningError(f"initial has shape {w0.shape}, expected ({n_beamlets},)")
     history: list[float] = []
+
+    def record(intermediate_result: OptimizeResult) -> None:  # SciPy passes it by this name
+        history.append(float(intermediate_result.fun))
+
     started = time.perf_counter()
     result = minimize(
         evaluate,
@@ -110,19 +118,19 @@ def optimise_fluence(
         jac=True,
         method="L-BFGS-B",
         bounds=[(0.0, None)] * n_beamlets,
-        callback=lambda wk: history.append(evaluate(wk)[0]),
+        callback=record,
         options={"maxiter": max_iter, "ftol": tolerance, "gtol": 1e-10, "maxcor": 20},
     )
     seconds = time.perf_counter() - started
     weights = np.asarray(result.x, dtype=np.float64)
-    dose_sub = sub @ weights
+    dose_sub = np.asarray(sub @ weights.astype(work), dtype=np.float64)
     per = {
         f"{i}:{obj.describe()}": obj.value_and_gradient(dose_sub[local[obj.structure]])[0]
         for i, obj in enumerate(objectives)
     }
     return FluenceResult(
         weights=weights,
-        dose_gy=np.asarray(influence @ weights, dtype=np.float64),
+        dose_gy=np.asarray(influence @ weights.astype(influence.dtype), dtype=np.float64),
         objective=float(result.fun),
         iterations=int(result.nit),
         seconds=seconds,

@@ -1,0 +1,60 @@
+"""`yangcheng bench radiotherapy`: TG-119 plans, the dose engine's cost and accuracy, and
+respiratory motion prediction.
+
+The plan part runs the hard TG-119 C-shape case (core D10 <= 10 Gy) twice on the real
+phantom when pyradplan's wheel is on this machine (``tg119()`` says how to get it), else on
+the synthetic C-shape: robotic non-coplanar beams (30 nodes) and 9-field coplanar IMRT, each
+timed (influence matrix, optimisation) with the process's peak memory.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+from yangcheng.radiotherapy.evaluation import goals_table_text
+from yangcheng.radiotherapy.phantoms import PhantomNotAvailableError, c_shape_phantom, tg119
+from yangcheng.radiotherapy.plan import Arrangement, plan_c_shape
+
+__all__ = ["flat_metrics", "plan_metrics"]
+
+ARRANGEMENTS: tuple[tuple[Arrangement, int], ...] = (("robotic", 30), ("imrt", 9))
+
+
+def plan_metrics(quick: bool) -> dict[str, Any]:
+    try:
+        phantom = c_shape_phantom(spacing_mm=(5.0, 5.0, 5.0)) if quick else tg119()
+        name = "c-shape-5mm" if quick else "tg119"
+    except PhantomNotAvailableError as exc:
+        print(f"TG-119 not on this machine ({exc}); planning the synthetic C-shape")
+        phantom, name = c_shape_phantom(), "c-shape"
+    flat: dict[str, Any] = {"plan.phantom": name}
+    for arrangement, n_beams in ARRANGEMENTS:
+        result = plan_c_shape(
+            phantom, arrangement, n_beams=n_beams, margin_mm=20.0, max_iter=100 if quick else 300
+        )
+        print(f"\n{name}, {arrangement}, {result.beams} beams, {result.beamlets} beamlets")
+        print(goals_table_text(result.goals))
+        key = f"plan.{arrangement}"
+        flat[f"{key}.beams"] = result.beams
+        flat[f"{key}.beamlets"] = result.beamlets
+        flat[f"{key}.nnz"] = result.nnz
+        for step, seconds in result.seconds.items():
+            flat[f"{key}.{step}"] = round(seconds, 2)
+        flat[f"{key}.peak_rss_mb"] = round(result.peak_rss_mb)
+        flat[f"{key}.goals_met"] = f"{sum(g.passed for g in result.goals)}/{len(result.goals)}"
+        for g in result.goals:
+            flat[f"{key}.{g.structure}.{g.metric}_gy"] = round(g.value, 2)
+        del result
+        gc.collect()
+    return flat
+
+
+def flat_metrics(quick: bool) -> dict[str, Any]:
+    from yangcheng.radiotherapy.dose.benchmark import flat_metrics as dose_metrics
+    from yangcheng.radiotherapy.motion.benchmark import flat_metrics as motion_metrics
+
+    flat = plan_metrics(quick)
+    flat.update({f"dose.{k}": v for k, v in dose_metrics(quick).items()})
+    flat.update({f"motion.{k}": v for k, v in motion_metrics(quick).items()})
+    return flat
