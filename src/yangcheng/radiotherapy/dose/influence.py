@@ -98,8 +98,17 @@ def influence_matrix(
     n_rows, n_cols = grid.n_voxels, len(beamlets)
     if not rows:
         return sp.csr_matrix((n_rows, n_cols), dtype=np.float32)
-    mat = sp.coo_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(n_rows, n_cols),
-    )
+    # each beamlet's entries arrive together: assemble columns (CSC) without a COO copy,
+    # freeing the pieces as they are joined, then turn it into rows once
+    order = np.argsort([int(c[0]) for c in cols], kind="stable")
+    counts = np.zeros(n_cols + 1, dtype=np.int64)
+    for k in order:
+        counts[int(cols[k][0]) + 1] += len(cols[k])
+    del cols
+    indices = np.concatenate([rows[k] for k in order])
+    del rows
+    data = np.concatenate([vals[k] for k in order])
+    del vals
+    mat = sp.csc_matrix((data, indices, np.cumsum(counts)), shape=(n_rows, n_cols))
+    del data, indices
     return mat.tocsr()

@@ -81,7 +81,6 @@ def optimise_fluence(
             rows[obj.structure] = found
     used = np.unique(np.concatenate(list(rows.values())))
     sub = influence.tocsr()[used]
-    sub_t = sub.T.tocsr()
     local = {name: np.searchsorted(used, r) for name, r in rows.items()}
     # products in the matrix's own precision: a float32 matrix times a float64 vector makes
     # SciPy copy the matrix to float64 on every product (ten times slower)
@@ -95,7 +94,7 @@ def optimise_fluence(
             value, grad = obj.value_and_gradient(dose[idx])
             total += value
             np.add.at(grad_dose, idx, grad)
-        return total, np.asarray(sub_t @ grad_dose.astype(work), dtype=np.float64)
+        return total, np.asarray(sub.T @ grad_dose.astype(work), dtype=np.float64)
 
     if initial is None:
         first = objectives[0]
