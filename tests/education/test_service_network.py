@@ -38,7 +38,7 @@ def test_bad_events_name_the_row_and_column() -> None:
     with pytest.raises(InvalidInput) as err:
         analyze(AnalyzeRequest(events_csv=text))
     assert err.value.field == "events_csv" and "dance" in err.value.reason
-    assert "row 1" in err.value.reason or "1" in err.value.reason
+    assert "row 1" in err.value.reason
     missing = "src,dst,when\na,b,1\n"
     with pytest.raises(InvalidInput, match="kind"):
         analyze(AnalyzeRequest(events_csv=missing))

@@ -60,18 +60,14 @@ class _Demo:
     cut_s: float
 
 
-def _knowledge(resources: pd.DataFrame, prerequisites: np.ndarray, skills: list[str]) -> Any:
-    return KnowledgeAware(resources, prerequisites, skills)
-
-
 @lru_cache(maxsize=1)
 def _demo() -> _Demo:
     data = simulate_interactions(PRESET, seed=0)
     split = time_split(data.interactions, test_fraction=0.2)
     models: dict[str, Recommender] = {
-        "knowledge": _knowledge(data.resources, data.prerequisites, data.skill_ids),
+        "knowledge": KnowledgeAware(data.resources, data.prerequisites, data.skill_ids),
         "hybrid": Hybrid(
-            _knowledge(data.resources, data.prerequisites, data.skill_ids),
+            KnowledgeAware(data.resources, data.prerequisites, data.skill_ids),
             Popularity(window_s=_WEEK_S),
         ),
         "als": ALS(seed=0, iterations=10),

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import sys
 import time
@@ -19,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from yangcheng.bench import git_revision, machine_info
 from yangcheng.education.network.analytics import (
     agreement,
     core_numbers,
@@ -241,29 +240,6 @@ def flat_metrics(quick: bool) -> dict[str, float | int | str]:
     return flat
 
 
-def _machine() -> dict[str, Any]:
-    model = platform.processor() or "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {"cores": os.cpu_count(), "cpu": model, "python": platform.python_version()}
-
-
-def _revision() -> str:
-    """The checked-out commit, read from ``.git`` (no git process)."""
-    head = Path(".git/HEAD")
-    if not head.exists():
-        return "unknown"
-    ref = head.read_text().strip()
-    if ref.startswith("ref: "):
-        target = Path(".git") / ref[5:]
-        return target.read_text().strip() if target.exists() else ref[5:]
-    return ref
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--nodes", type=int, default=1_000_000)
@@ -278,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print_table(flatten(result))
     if str(args.out) != "-":
-        record = {"machine": _machine(), "revision": _revision(), "result": result}
+        record = {"machine": machine_info(), "revision": git_revision(), "result": result}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(record, indent=2) + "\n")
     return 0

@@ -26,8 +26,6 @@ import argparse
 import gc
 import itertools
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -35,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from yangcheng.bench import machine_info
 from yangcheng.education.recommend.base import Recommender
 from yangcheng.education.recommend.baselines import ALS, Popularity, RandomRanking
 from yangcheng.education.recommend.data import simulate_interactions
@@ -184,7 +183,7 @@ def run(
         "metrics": metrics,
         "fit_s": fit_s,
         "latency": latency,
-        "machine": {"cores": os.cpu_count(), "cpu": platform.processor() or platform.machine()},
+        "machine": machine_info(),
     }
 
 
