@@ -25,6 +25,7 @@ from sqlalchemy.orm import defer
 from yangcheng.config import Settings
 from yangcheng.platform.catalog import Caller, InvalidInput, Registry, discover
 from yangcheng.platform.compute import Executor
+from yangcheng.platform.progress import Reporter, listening
 from yangcheng.platform.store.db import Database
 from yangcheng.platform.store.models import Job, JobResult
 
@@ -89,10 +90,10 @@ def _run(db: Database, registry: Registry, job_id: str, chunk_size: int) -> str:
         start = job.done
     try:
         for lo in range(start, len(items), chunk_size):
-            rows = [
-                _run_item(capability.invoke, i, items[i], caller)
-                for i in range(lo, min(lo + chunk_size, len(items)))
-            ]
+            rows = []
+            for i in range(lo, min(lo + chunk_size, len(items))):
+                with listening(_progress_writer(db, job_id, i)):
+                    rows.append(_run_item(capability.invoke, i, items[i], caller))
             with db.session() as s:
                 job = s.get(Job, job_id, with_for_update=True)
                 if job is None or job.state != "running":
@@ -118,6 +119,23 @@ def _run(db: Database, registry: Registry, job_id: str, chunk_size: int) -> str:
         mark_failed(db, job_id, f"{type(exc).__name__}: {exc}")
         log.error("job %s failed\n%s", job_id, traceback.format_exc())
         return "failed"
+
+
+def _progress_writer(db: Database, job_id: str, index: int) -> Reporter:
+    """Record a long record's own progress in the running job's ``result``."""
+
+    def write(fraction: float, stage: str) -> None:
+        with db.session() as s:
+            s.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.state == "running")
+                .values(
+                    result={"record": index, "record_progress": fraction, "stage": stage},
+                    heartbeat_at=_now(),
+                )
+            )
+
+    return write
 
 
 def _run_item(

@@ -46,11 +46,20 @@ class Table(BaseModel):
     rows: list[list[float | int | str | None]]
 
 
+class Picture(BaseModel):
+    """A figure the scenario drew itself (a dose slice, a DVH), shown as it is."""
+
+    title: str
+    png_base64: str = Field(description="Base64 of a PNG image.")
+    caption: str = ""
+
+
 class Dashboard(BaseModel):
     title: str
     generated_at: float = Field(description="Seconds since the epoch.")
     tiles: list[Tile] = Field(default_factory=list)
     charts: list[Chart] = Field(default_factory=list)
+    pictures: list[Picture] = Field(default_factory=list)
     tables: list[Table] = Field(default_factory=list)
     note: str = ""
 

@@ -126,7 +126,10 @@ class JobInfo(BaseModel):
     total: int
     done: int
     failed_items: int
-    progress: float
+    progress: float = Field(
+        description="Share done, 0..1: records done plus the share of the record in flight "
+        "that its capability reported (its stage is in result.stage while it runs)."
+    )
     attempts: int
     result: dict[str, Any]
     error: str | None

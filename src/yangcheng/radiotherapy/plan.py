@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -24,6 +25,7 @@ from scipy import ndimage
 from yangcheng.radiotherapy.dose import (
     CARM_SAD_MM,
     Beam,
+    Beamlets,
     DoseGrid,
     influence_matrix,
     pencil_beamlets,
@@ -46,9 +48,14 @@ from yangcheng.radiotherapy.optimise import (
 from yangcheng.radiotherapy.phantoms import Phantom
 from yangcheng.radiotherapy.robot import beams_from_nodes, node_set
 
-__all__ = ["PlanResult", "plan_c_shape", "tg119_objectives"]
+__all__ = ["PlanResult", "ProgressCallback", "plan_c_shape", "tg119_objectives"]
 
 Arrangement = Literal["imrt", "robotic"]
+ProgressCallback = Callable[[float, str], None]
+"""Called with the share done (0..1) and the stage, e.g. ``(0.4, "influence: beam 12/30")``."""
+
+# shares of the whole plan's time each stage takes (TG-119 robotic, 2 cores), for progress
+_SETUP, _INFLUENCE, _OPTIMISE = 0.05, 0.35, 0.55
 
 
 @dataclass
@@ -64,6 +71,10 @@ class PlanResult:
     fluence: FluenceResult
     seconds: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
+    beam_set: list[Beam] = field(default_factory=list)
+    """The beams themselves (source and isocentre), in the order of ``beamlet_set``."""
+    beamlet_set: Beamlets | None = None
+    """Beamlet geometry, one per column of the influence matrix (``fluence.weights``)."""
 
     @property
     def passed(self) -> bool:
@@ -101,9 +112,16 @@ def plan_c_shape(
     goals: tuple[Goal, ...] = TG119_C_SHAPE_HARD,
     objectives: list[Objective] | None = None,
     max_iter: int = 300,
+    progress: ProgressCallback | None = None,
 ) -> PlanResult:
     """Plan ``phantom`` (its ``PTV`` and ``Core``) and score it against ``goals``."""
+
+    def report(fraction: float, stage: str) -> None:
+        if progress is not None:
+            progress(fraction, stage)
+
     seconds: dict[str, float] = {}
+    report(0.0, "setup: grid, structures and beams")
     tic = time.perf_counter()
     ptv, core = phantom.mask_of("PTV"), phantom.mask_of("Core")
     body = phantom.mask_of("Body") if "Body" in phantom.structures else np.ones_like(ptv)
@@ -123,12 +141,30 @@ def plan_c_shape(
     beamlets = pencil_beamlets(beams, grid, ptv, bixel_mm=bixel_mm)
     seconds["setup_s"] = time.perf_counter() - tic
     tic = time.perf_counter()
-    matrix = influence_matrix(grid, beams, beamlets, voxel_mask=voxels)
+    report(_SETUP, f"influence: {len(beams)} beams, {len(beamlets)} beamlets")
+    matrix = influence_matrix(
+        grid,
+        beams,
+        beamlets,
+        voxel_mask=voxels,
+        on_beam=lambda done, total: report(
+            _SETUP + _INFLUENCE * done / total, f"influence: beam {done}/{total}"
+        ),
+    )
     seconds["influence_s"] = time.perf_counter() - tic
     structures = {"PTV": ptv, "Core": core, "Ring": ring}
+    report(_SETUP + _INFLUENCE, f"optimisation: {matrix.nnz:,} non-zeros")
     fluence = optimise_fluence(
-        matrix, structures, objectives or tg119_objectives(), max_iter=max_iter
+        matrix,
+        structures,
+        objectives or tg119_objectives(),
+        max_iter=max_iter,
+        on_iteration=lambda it, most, value: report(
+            _SETUP + _INFLUENCE + _OPTIMISE * it / most,
+            f"optimisation: iteration {it} (at most {most}), objective {value:.4g}",
+        ),
     )
+    report(_SETUP + _INFLUENCE + _OPTIMISE, "evaluation: goals")
     seconds["optimise_s"] = fluence.seconds
     dose = fluence.dose_gy.reshape(phantom.shape)
     results = evaluate_goals(dose, {"PTV": ptv, "Core": core}, list(goals))
@@ -144,4 +180,6 @@ def plan_c_shape(
         fluence=fluence,
         seconds=seconds,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        beam_set=beams,
+        beamlet_set=beamlets,
     )

@@ -148,5 +148,9 @@ CAPABILITIES = (
 
 def register(registry: Registry) -> None:
     """Entry point `yangcheng.capabilities:radiotherapy`."""
-    for cap in CAPABILITIES:
+    from yangcheng.radiotherapy import service_plan
+
+    for cap in (*CAPABILITIES, *service_plan.CAPABILITIES):
         registry.add_capability(cap)
+    registry.on_configure(service_plan.configure)
+    registry.add_dashboard(service_plan.DASHBOARD)

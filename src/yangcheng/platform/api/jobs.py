@@ -19,6 +19,18 @@ JobId = Annotated[str, Path(min_length=1, max_length=64)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such job (or not yours)"}}
 
 
+def _progress(job: Job) -> float:
+    """Records done, plus the share of the record in flight that it reported itself."""
+    if not job.total:
+        return 0.0
+    partial = 0.0
+    if job.state == "running" and isinstance(job.result, dict):
+        reported = job.result.get("record_progress")
+        if isinstance(reported, int | float) and job.result.get("record") == job.done:
+            partial = min(max(float(reported), 0.0), 0.999)
+    return min((job.done + partial) / job.total, 1.0)
+
+
 def job_info(job: Job) -> JobInfo:
     return JobInfo(
         id=job.id,
@@ -28,7 +40,7 @@ def job_info(job: Job) -> JobInfo:
         total=job.total,
         done=job.done,
         failed_items=job.failed_items,
-        progress=job.done / job.total if job.total else 0.0,
+        progress=_progress(job),
         attempts=job.attempts,
         result=job.result,
         error=job.error,

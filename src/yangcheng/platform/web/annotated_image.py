@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MAX_BOXES", "AnnotatedImage", "ImageBox", "annotated_image"]
+__all__ = ["MAX_BOXES", "AnnotatedImage", "ImageBox", "annotated_image", "png_data_uri"]
 
 MAX_BOXES = 300
 """Boxes drawn at most; a response with more shows the first 300 and says so."""
@@ -87,6 +87,11 @@ def _size(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         return None
     return value
+
+
+def png_data_uri(text: Any) -> str | None:
+    """A data URI for base64 of a PNG, or None for anything else (then nothing is drawn)."""
+    return f"data:image/png;base64,{text}" if _is_png_base64(text) else None
 
 
 def _is_png_base64(text: Any) -> bool:

@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from yangcheng.platform.web.annotated_image import annotated_image
+from yangcheng.platform.web.annotated_image import annotated_image, png_data_uri
 from yangcheng.platform.web.nav import console_links
 from yangcheng.platform.web.series_charts import series_chart
 from yangcheng.platform.web.timeline import timeline_chart
@@ -132,6 +132,7 @@ def _environment() -> Environment:
     env.filters["display_json"] = display_json
     env.filters["elide_base64"] = elide_base64
     env.filters["number"] = number
+    env.filters["png_data_uri"] = png_data_uri
     env.filters["timeline_chart"] = timeline_chart
     env.filters["annotated_image"] = annotated_image
     return env

@@ -10,6 +10,8 @@ far phantom-scatter tail, which is what bounds nnz. Entries below
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
@@ -31,8 +33,12 @@ def influence_matrix(
     model: PhotonBeamModel | None = None,
     cutoff_mm: float = 20.0,
     relative_threshold: float = 1e-3,
+    on_beam: Callable[[int, int], None] | None = None,
 ) -> sp.csr_matrix:
-    """CSR matrix (n_voxels, n_beamlets), float32, Gy per unit weight."""
+    """CSR matrix (n_voxels, n_beamlets), float32, Gy per unit weight.
+
+    ``on_beam(done, total)`` is called after each beam, so a long build can show progress.
+    """
     mdl = model if model is not None else PhotonBeamModel()
     if cutoff_mm < 0 or not 0 <= relative_threshold < 1:
         raise BeamError(
@@ -51,6 +57,8 @@ def influence_matrix(
     cols: list[NDArray[np.int32]] = []
     vals: list[NDArray[np.float32]] = []
     for b, beam in enumerate(beams):
+        if on_beam is not None and b:
+            on_beam(b, len(beams))
         idx = np.flatnonzero(beamlets.beam_index == b)
         if len(idx) == 0:
             continue

@@ -11,7 +11,7 @@ and a robot's non-coplanar node set: both are just columns of ``D``.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,12 +51,14 @@ def optimise_fluence(
     initial: np.ndarray | None = None,
     max_iter: int = 200,
     tolerance: float = 1e-7,
+    on_iteration: Callable[[int, int, float], None] | None = None,
 ) -> FluenceResult:
     """Minimise the weighted sum of ``objectives`` over non-negative beamlet weights.
 
     ``structures`` maps names to boolean masks over the grid (any shape with as many
     elements as ``influence`` has rows, flattened in C order). ``initial`` defaults to the
     uniform weights that give the first objective's structure its reference dose on average.
+    ``on_iteration(iteration, max_iter, objective)`` is called after each iteration.
     """
     n_voxels, n_beamlets = influence.shape
     if not objectives:
@@ -109,6 +111,8 @@ def optimise_fluence(
 
     def record(intermediate_result: OptimizeResult) -> None:  # SciPy passes it by this name
         history.append(float(intermediate_result.fun))
+        if on_iteration is not None:
+            on_iteration(len(history), max_iter, history[-1])
 
     started = time.perf_counter()
     result = minimize(
