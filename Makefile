@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint bench browser media postgres clean
+.PHONY: run test lint bench browser media dicomtools postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ browser:
 
 ## make test: install with test extras and run the suite (PostgreSQL tests run when
 ## YANGCHENG_TEST_POSTGRES_URL points at a live server; `make postgres` starts one)
-test: $(TEST_STAMP) browser media
+test: $(TEST_STAMP) browser media dicomtools
 	$(BIN)/pytest
 
 ## Debian's ffmpeg (decodes recordings) and espeak-ng (speaks the synthetic test recordings)
@@ -42,6 +42,13 @@ media:
 	  echo "installing Debian's ffmpeg and espeak-ng"; \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg espeak-ng >/dev/null; } \
 	  || echo "could not install ffmpeg/espeak-ng (not root?): recording checks and their tests need them"; }
+
+## Debian's dicom3tools: dciodvfy checks the DICOM-RT export against the standard's IODs
+dicomtools:
+	@command -v dciodvfy >/dev/null 2>&1 || { \
+	  echo "installing Debian's dicom3tools"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dicom3tools >/dev/null; } \
+	  || echo "could not install dicom3tools (not root?): the DICOM validator test will be skipped"; }
 
 postgres:
 	@scripts/start-postgres.sh

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+import numpy as np
+import pydicom
 import pytest
 from fastapi.testclient import TestClient
 
@@ -46,7 +48,15 @@ def test_a_plan_is_scored_kept_and_shown_by_name_and_as_the_latest(home: Path) -
         ptv.volume_pct, reverse=True
     )
     assert base64.b64decode(first.dose_slice_png_base64).startswith(b"\x89PNG")
-    assert (home / "radiotherapy/plans/robotic/dose_gy.npy").is_file()
+    kept = home / "radiotherapy/plans/robotic"
+    assert (kept / "dose_gy.npy").is_file() and first.folder == str(kept)
+    assert first.dicom_files == {"CT": first.grid[0], "RTSTRUCT": 1, "RTPLAN": 1, "RTDOSE": 1}
+    rtplan = pydicom.dcmread(kept / "dicom/RP.dcm")
+    assert len(rtplan.BeamSequence) == 8 and rtplan.BeamSequence[0].SourceAxisDistance == 800
+    rtdose = pydicom.dcmread(kept / "dicom/RD.dcm")
+    assert float(rtdose.pixel_array.max() * rtdose.DoseGridScaling) == pytest.approx(
+        float(np.load(kept / "dose_gy.npy").max()), rel=1e-5
+    )
 
     second = run_plan(PlanRequest(name="imrt", arrangement="imrt", **{**SMALL, "n_beams": 5}))
     latest = overview(OverviewRequest()).dashboard
@@ -64,7 +74,7 @@ def test_a_plan_is_scored_kept_and_shown_by_name_and_as_the_latest(home: Path) -
 
 
 def test_a_plan_of_the_same_name_replaces_the_kept_one(home: Path) -> None:
-    run_plan(PlanRequest(name="same", **SMALL))
+    run_plan(PlanRequest(name="same", dicom=False, **SMALL))
     again = run_plan(PlanRequest(name="same", goals="easy", **SMALL))
     folder = home / "radiotherapy/plans"
     assert sorted(p.name for p in folder.iterdir()) == ["same"]

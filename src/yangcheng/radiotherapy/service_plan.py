@@ -3,7 +3,8 @@
 ``radiotherapy.plan`` runs a whole plan (beams, influence matrix, fluence optimisation,
 goals) as a platform job, reporting its stage as it goes, because a TG-119 plan takes most of
 a minute and 1.6 GB: never inside an HTTP request. Each plan is kept under the platform's data
-folder (``radiotherapy/plans/<name>/``: the response as JSON, the dose cube as ``.npy``), so
+folder (``radiotherapy/plans/<name>/``: the response as JSON, the dose cube as ``.npy``, and
+the plan as DICOM-RT in ``dicom/``: CT series, RTSTRUCT, RTPLAN, RTDOSE), so
 ``radiotherapy.plan.overview`` — the console's Treatment plans page — can show any of them with
 its DVH, a dose slice and the goals table. With no plan yet, the page plans the small
 synthetic C-shape itself (a few seconds, once per process).
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -25,6 +27,7 @@ from yangcheng.config import Settings
 from yangcheng.platform.catalog import Capability, DashboardPage, InvalidInput
 from yangcheng.platform.panels import Chart, Dashboard, Picture, Series, Table, Tile
 from yangcheng.platform.progress import report_progress
+from yangcheng.radiotherapy.dicom import StudyIdentity, export_study
 from yangcheng.radiotherapy.evaluation import (
     TG119_C_SHAPE_EASY,
     TG119_C_SHAPE_HARD,
@@ -99,6 +102,11 @@ class PlanRequest(BaseModel):
     spacing_mm: float = Field(
         default=2.5, ge=2.0, le=6.0, description="Voxel size of the synthetic C-shape."
     )
+    dicom: bool = Field(
+        default=True,
+        description="Also write the plan as DICOM-RT (CT series, RTSTRUCT, RTPLAN, RTDOSE) "
+        "into the plan's folder, for a clinical viewer or planning system.",
+    )
 
 
 class GoalRow(BaseModel):
@@ -138,6 +146,11 @@ class PlanResponse(BaseModel):
     dvh: list[DvhCurve]
     dose_slice_png_base64: str = Field(description="Axial dose slice through the target.")
     created_at: float = Field(description="Seconds since the epoch.")
+    dicom_files: dict[str, int] = Field(
+        default_factory=dict,
+        description="DICOM-RT files written per modality, in dicom/ of the plan's folder.",
+    )
+    folder: str = Field(default="", description="Where the plan is kept on the server.")
 
 
 def _phantom(req: PlanRequest) -> Phantom:
@@ -219,14 +232,29 @@ def _response(name: str, phantom: Phantom, result: PlanResult) -> PlanResponse:
     )
 
 
-def _save(response: PlanResponse, dose: np.ndarray) -> Path:
+def _save(
+    response: PlanResponse, phantom: Phantom, result: PlanResult, dicom: bool
+) -> PlanResponse:
     """Write the plan aside and rename it into place, so a reader never sees half of it."""
     folder = plans_folder()
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / response.name
     scratch = folder / f".{response.name}-{os.getpid()}-{threading.get_ident()}"
     scratch.mkdir(parents=True, exist_ok=True)
-    np.save(scratch / "dose_gy.npy", dose.astype(np.float32))
+    np.save(scratch / "dose_gy.npy", result.dose_gy.astype(np.float32))
+    if dicom and result.beamlet_set is not None:
+        files = export_study(
+            scratch / "dicom",
+            phantom,
+            result.dose_gy,
+            result.beam_set,
+            result.beamlet_set,
+            result.fluence.weights,
+            identity=StudyIdentity(plan_id=response.name),
+            prescription_gy=PRESCRIPTION_GY,
+        )
+        response.dicom_files = {modality: len(paths) for modality, paths in files.items()}
+    response.folder = str(final)
     (scratch / "plan.json").write_text(response.model_dump_json())
     with _lock:
         if final.exists():
@@ -234,13 +262,11 @@ def _save(response: PlanResponse, dose: np.ndarray) -> Path:
             final.rename(retired)
             _remove(retired)
         scratch.rename(final)
-    return final
+    return response
 
 
 def _remove(path: Path) -> None:
-    for child in path.iterdir():
-        child.unlink()
-    path.rmdir()
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def run_plan(req: PlanRequest) -> PlanResponse:
@@ -258,9 +284,7 @@ def run_plan(req: PlanRequest) -> PlanResponse:
         progress=report_progress,
     )
     report_progress(0.97, "saving the plan and drawing its pictures")
-    response = _response(req.name, phantom, result)
-    _save(response, result.dose_gy)
-    return response
+    return _save(_response(req.name, phantom, result), phantom, result, req.dicom)
 
 
 def plan(req: PlanRequest) -> PlanResponse:
