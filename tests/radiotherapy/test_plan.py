@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from yangcheng.radiotherapy.evaluation import dose_at_volume
+from yangcheng.radiotherapy.optimise import PlanningError
 from yangcheng.radiotherapy.phantoms import c_shape_phantom
-from yangcheng.radiotherapy.plan import plan_c_shape
+from yangcheng.radiotherapy.plan import aim_points, plan_c_shape
 
 
 def test_robotic_and_coplanar_plans_cover_the_c_and_spare_the_core() -> None:
@@ -20,3 +22,21 @@ def test_robotic_and_coplanar_plans_cover_the_c_and_spare_the_core() -> None:
         assert d95 > 40.0 and core_d10 < 0.6 * d95, (arrangement, d95, core_d10)
         assert {g.metric for g in plan.goals} == {"D95", "D10"}
         assert np.isfinite(plan.dose_gy).all() and (plan.dose_gy >= 0).all()
+
+
+def test_cone_plans_aim_beams_through_the_target_and_imrt_cannot_use_cones() -> None:
+    phantom = c_shape_phantom(spacing_mm=(5.0, 5.0, 5.0))
+    ptv = phantom.mask_of("PTV")
+    aims = aim_points(ptv, phantom, 6)
+    index = np.round((aims - np.array(phantom.origin_mm)) / np.array(phantom.spacing_mm))
+    assert ptv[tuple(index.astype(int).T)].all()  # every aim point lies in the PTV
+    spread = np.linalg.norm(aims[:, None] - aims[None], axis=2)
+    assert spread[np.triu_indices(6, 1)].min() > 15.0  # spread out, not clustered
+    plan = plan_c_shape(
+        phantom, "robotic", n_beams=6, collimator="cones", aims_per_node=4, max_iter=60
+    )
+    assert plan.beams == 6 * 4 and plan.beamlets == 6 * 4 * 3
+    assert len({tuple(b.isocenter_mm) for b in plan.beam_set}) == 4
+    assert dose_at_volume(plan.dose_gy, ptv, 50.0) > 30.0
+    with pytest.raises(PlanningError, match="robotic"):
+        plan_c_shape(phantom, "imrt", n_beams=5, collimator="cones")

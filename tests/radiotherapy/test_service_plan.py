@@ -21,7 +21,7 @@ from yangcheng.radiotherapy.service_plan import (
     run_plan,
 )
 
-SMALL = {"n_beams": 8, "max_iter": 60, "spacing_mm": 6.0, "bixel_mm": 8.0}
+SMALL = {"n_beams": 8, "max_iter": 60, "spacing_mm": 6.0, "bixel_mm": 8.0, "robot": False}
 
 
 @pytest.fixture
@@ -73,6 +73,22 @@ def test_a_plan_is_scored_kept_and_shown_by_name_and_as_the_latest(home: Path) -
     assert refused.value.field == "name" and "imrt" in str(refused.value)
 
 
+def test_a_robotic_plan_uses_only_nodes_the_arm_reaches_and_says_how_long_it_takes(
+    home: Path,
+) -> None:
+    plan = run_plan(PlanRequest(name="with-robot", **{**SMALL, "robot": True, "n_beams": 10}))
+    d = plan.delivery
+    assert d is not None
+    assert d.candidate_nodes >= d.reachable_nodes >= d.collision_free_nodes >= d.usable_nodes
+    assert d.usable_nodes >= 10 and 0 < d.nodes_used <= 10 and len(d.order) == d.nodes_used
+    assert d.travel_s > 0 and d.beam_on_s == pytest.approx(d.mu_per_fraction / 1000 * 60, 0.01)
+    assert d.total_min * 60 == pytest.approx(d.travel_s + d.beam_on_s + d.imaging_s, abs=0.2)
+    assert d.travel_s <= d.nearest_neighbour_travel_s + 0.1
+    dash = overview(OverviewRequest(name="with-robot")).dashboard
+    assert "Treatment time" in [t.label for t in dash.tiles]
+    assert any(t.title.startswith("Robot") for t in dash.tables)
+
+
 def test_a_plan_of_the_same_name_replaces_the_kept_one(home: Path) -> None:
     run_plan(PlanRequest(name="same", dicom=False, **SMALL))
     again = run_plan(PlanRequest(name="same", goals="easy", **SMALL))
@@ -89,6 +105,19 @@ def test_with_no_plan_kept_the_page_shows_a_demo_plan(home: Path, monkeypatch) -
     dash = overview(OverviewRequest()).dashboard
     assert service_plan.DEMO_NAME in dash.title
     assert dash.tiles[0].label == "TG-119 goals met"
+
+
+def test_a_cone_plan_is_kept_with_its_applicators(home: Path) -> None:
+    cones = run_plan(
+        PlanRequest(name="cones", collimator="cones", aims_per_node=3, **{**SMALL, "n_beams": 4})
+    )
+    assert cones.beams == 12 and cones.beamlets == 36
+    rtplan = pydicom.dcmread(home / "radiotherapy/plans/cones/dicom/RP.dcm")
+    assert 0 < len(rtplan.BeamSequence) <= 36
+    assert "ApplicatorSequence" in rtplan.BeamSequence[0]
+    with pytest.raises(InvalidInput) as refused:
+        run_plan(PlanRequest(name="x", arrangement="imrt", collimator="cones", **SMALL))
+    assert refused.value.field == "collimator"
 
 
 def test_tg119_without_its_wheel_is_refused_naming_the_phantom(

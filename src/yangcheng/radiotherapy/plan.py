@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -27,6 +27,8 @@ from yangcheng.radiotherapy.dose import (
     Beam,
     Beamlets,
     DoseGrid,
+    cone_columns,
+    cone_influence_matrix,
     influence_matrix,
     pencil_beamlets,
 )
@@ -41,16 +43,26 @@ from yangcheng.radiotherapy.optimise import (
     MaxDVH,
     MinDVH,
     Objective,
+    PlanningError,
     SquaredDeviation,
     SquaredOverdose,
     optimise_fluence,
 )
 from yangcheng.radiotherapy.phantoms import Phantom
-from yangcheng.radiotherapy.robot import beams_from_nodes, node_set
+from yangcheng.radiotherapy.robot.nodes import Node, beams_from_nodes, node_set
 
-__all__ = ["PlanResult", "ProgressCallback", "plan_c_shape", "tg119_objectives"]
+__all__ = [
+    "Collimator",
+    "PlanResult",
+    "ProgressCallback",
+    "aim_points",
+    "pick_nodes",
+    "plan_c_shape",
+    "tg119_objectives",
+]
 
 Arrangement = Literal["imrt", "robotic"]
+Collimator = Literal["mlc", "cones"]
 ProgressCallback = Callable[[float, str], None]
 """Called with the share done (0..1) and the stage, e.g. ``(0.4, "influence: beam 12/30")``."""
 
@@ -75,6 +87,8 @@ class PlanResult:
     """The beams themselves (source and isocentre), in the order of ``beamlet_set``."""
     beamlet_set: Beamlets | None = None
     """Beamlet geometry, one per column of the influence matrix (``fluence.weights``)."""
+    beam_node: list[int] = field(default_factory=list)
+    """Robotic plans: the node (``Node.index``) each beam is shot from."""
 
     @property
     def passed(self) -> bool:
@@ -94,13 +108,50 @@ def tg119_objectives(core_d10_gy: float = 10.0) -> list[Objective]:
     ]
 
 
-def _beams(arrangement: Arrangement, target_mm: np.ndarray, n_beams: int) -> list[Beam]:
+def aim_points(
+    target_mask: np.ndarray, phantom: Phantom, n_points: int, inset_mm: float = 5.0
+) -> np.ndarray:
+    """``n_points`` spread over the target (farthest-point sampling of its voxel centres, at
+    least ``inset_mm`` inside its edge where it is thick enough), (z, y, x) mm.
+
+    A robotic linac with fixed cones does not shoot every beam through one isocentre: each
+    node aims several beams at points spread through the target, which is how cones fill a
+    shape like the C around the core (non-isocentric planning).
+    """
+    inside = ndimage.distance_transform_edt(target_mask, sampling=phantom.spacing_mm) > inset_mm
+    voxels = np.argwhere(inside if inside.sum() >= n_points else target_mask)
+    points = np.asarray(phantom.origin_mm) + voxels * np.asarray(phantom.spacing_mm)
+    chosen = [int(np.argmin(np.linalg.norm(points - points.mean(axis=0), axis=1)))]
+    distance = np.linalg.norm(points - points[chosen[0]], axis=1)
+    for _ in range(1, min(n_points, len(points))):
+        chosen.append(int(np.argmax(distance)))
+        distance = np.minimum(distance, np.linalg.norm(points - points[chosen[-1]], axis=1))
+    return np.asarray(points[chosen], dtype=np.float64)
+
+
+def pick_nodes(nodes: Sequence[Node], n_beams: int) -> list[Node]:
+    """``n_beams`` of ``nodes`` at evenly spaced places in their order (the node set runs from
+    head to feet, so this keeps the picked ones spread over all of it)."""
+    if n_beams >= len(nodes):
+        return list(nodes)
+    places = np.unique(np.round(np.linspace(0, len(nodes) - 1, n_beams)).astype(int))
+    return [nodes[int(i)] for i in places]
+
+
+def _beams(
+    arrangement: Arrangement,
+    target_mm: np.ndarray,
+    n_beams: int,
+    nodes: Sequence[Node] | None,
+) -> tuple[list[Beam], list[int]]:
+    """The beams, and for robotic beams the index of the node each comes from."""
     if arrangement == "imrt":
         angles = np.arange(n_beams) * 360.0 / n_beams
-        return [Beam.from_angles(target_mm, float(g), sad_mm=CARM_SAD_MM) for g in angles]
-    nodes = node_set(n_candidates=max(3 * n_beams, 3))
-    step = max(len(nodes) // n_beams, 1)
-    return beams_from_nodes(nodes[::step][:n_beams], tuple(target_mm))
+        return [Beam.from_angles(target_mm, float(g), sad_mm=CARM_SAD_MM) for g in angles], []
+    picked = pick_nodes(nodes if nodes is not None else node_set(max(3 * n_beams, 3)), n_beams)
+    if not picked:
+        raise PlanningError("no node to plan from")
+    return beams_from_nodes(picked, tuple(target_mm)), [n.index for n in picked]
 
 
 def plan_c_shape(
@@ -113,8 +164,22 @@ def plan_c_shape(
     objectives: list[Objective] | None = None,
     max_iter: int = 300,
     progress: ProgressCallback | None = None,
+    collimator: Collimator = "mlc",
+    cones_mm: tuple[float, ...] = (10.0, 15.0, 20.0),
+    aims_per_node: int = 12,
+    nodes: Sequence[Node] | None = None,
 ) -> PlanResult:
-    """Plan ``phantom`` (its ``PTV`` and ``Core``) and score it against ``goals``."""
+    """Plan ``phantom`` (its ``PTV`` and ``Core``) and score it against ``goals``.
+
+    ``collimator="mlc"`` gives every beam a grid of square beamlets over the target's
+    projection (pencil-beam engine); ``"cones"`` (robotic only) aims ``aims_per_node`` beams
+    from each node at points spread through the PTV, each with every cone in ``cones_mm``,
+    dosed by the cone ray-tracing engine, as a CyberKnife with fixed cones is planned.
+    ``nodes`` (robotic only) are the nodes to choose from, e.g. those the arm can reach without
+    collision (``yangcheng.radiotherapy.delivery``); by default the whole geometric node set.
+    """
+    if collimator == "cones" and arrangement != "robotic":
+        raise PlanningError("collimator 'cones' is for the robotic arrangement only")
 
     def report(fraction: float, stage: str) -> None:
         if progress is not None:
@@ -137,20 +202,25 @@ def plan_c_shape(
     centre = np.array(phantom.origin_mm) + np.array(phantom.spacing_mm) * np.array(
         [z.mean(), y.mean(), x.mean()]
     )
-    beams = _beams(arrangement, centre, n_beams)
-    beamlets = pencil_beamlets(beams, grid, ptv, bixel_mm=bixel_mm)
+    beams, beam_node = _beams(arrangement, centre, n_beams, nodes)
+    if collimator == "cones":
+        aims = aim_points(ptv, phantom, aims_per_node)
+        beams = [Beam(b.source_mm, a) for b in beams for a in aims]
+        beam_node = [n for n in beam_node for _ in aims]
+        beamlets = cone_columns(len(beams), cones_mm)
+    else:
+        beamlets = pencil_beamlets(beams, grid, ptv, bixel_mm=bixel_mm)
     seconds["setup_s"] = time.perf_counter() - tic
     tic = time.perf_counter()
     report(_SETUP, f"influence: {len(beams)} beams, {len(beamlets)} beamlets")
-    matrix = influence_matrix(
-        grid,
-        beams,
-        beamlets,
-        voxel_mask=voxels,
-        on_beam=lambda done, total: report(
-            _SETUP + _INFLUENCE * done / total, f"influence: beam {done}/{total}"
-        ),
-    )
+
+    def on_beam(done: int, total: int) -> None:
+        report(_SETUP + _INFLUENCE * done / total, f"influence: beam {done}/{total}")
+
+    if collimator == "cones":
+        matrix = cone_influence_matrix(grid, beams, cones_mm, voxel_mask=voxels, on_beam=on_beam)
+    else:
+        matrix = influence_matrix(grid, beams, beamlets, voxel_mask=voxels, on_beam=on_beam)
     seconds["influence_s"] = time.perf_counter() - tic
     structures = {"PTV": ptv, "Core": core, "Ring": ring}
     report(_SETUP + _INFLUENCE, f"optimisation: {matrix.nnz:,} non-zeros")
@@ -182,4 +252,5 @@ def plan_c_shape(
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         beam_set=beams,
         beamlet_set=beamlets,
+        beam_node=beam_node,
     )

@@ -27,7 +27,9 @@ from yangcheng.config import Settings
 from yangcheng.platform.catalog import Capability, DashboardPage, InvalidInput
 from yangcheng.platform.panels import Chart, Dashboard, Picture, Series, Table, Tile
 from yangcheng.platform.progress import report_progress
+from yangcheng.radiotherapy.delivery import Delivery, RobotSetup, plan_delivery, robot_nodes
 from yangcheng.radiotherapy.dicom import StudyIdentity, export_study
+from yangcheng.radiotherapy.dose import Beam, Beamlets
 from yangcheng.radiotherapy.evaluation import (
     TG119_C_SHAPE_EASY,
     TG119_C_SHAPE_HARD,
@@ -43,6 +45,7 @@ from yangcheng.radiotherapy.phantoms import Phantom, c_shape_phantom
 from yangcheng.radiotherapy.phantoms.errors import PhantomNotAvailableError
 from yangcheng.radiotherapy.phantoms.tg119 import tg119
 from yangcheng.radiotherapy.plan import PlanResult, plan_c_shape, tg119_objectives
+from yangcheng.radiotherapy.robot import Node
 
 __all__ = [
     "CAPABILITIES",
@@ -59,6 +62,11 @@ PLAN_NAME = r"^[a-z0-9][a-z0-9-]{0,31}$"
 PRESCRIPTION_GY = 50.0
 DVH_POINTS = 120
 DEMO_NAME = "demo-c-shape"
+MIN_CANDIDATES = 40
+"""Directions of the node set offered to the robot at least (about half survive the couch and
+elevation limits, and 80 % of those the arm's kinematics and collisions)."""
+CONE_MIN_SHARE = 1e-4
+"""Cone beams below this share of the largest weight deliver nothing and are not listed."""
 
 _home: Path | None = None
 _lock = threading.Lock()
@@ -93,7 +101,21 @@ class PlanRequest(BaseModel):
         description="robotic: non-coplanar beams from the robot's node set at 800 mm; imrt: "
         "coplanar fields at 1,000 mm, equally spaced gantry angles.",
     )
-    n_beams: int = Field(default=30, ge=3, le=60)
+    n_beams: int = Field(default=30, ge=3, le=60, description="Beams, or nodes with cones.")
+    collimator: Literal["mlc", "cones"] = Field(
+        default="mlc",
+        description="mlc: a grid of square beamlets per beam (pencil-beam engine); cones "
+        "(robotic only): from each node, beams aimed at points spread through the PTV with "
+        "10, 15 and 20 mm cones (cone ray-tracing engine), as a CyberKnife with fixed cones.",
+    )
+    aims_per_node: int = Field(default=12, ge=1, le=40, description="For cones.")
+    robot: bool = Field(
+        default=True,
+        description="Robotic only: plan from the nodes the KUKA arm reaches without "
+        "collision (inverse kinematics, pybullet), then order the used nodes into the "
+        "shortest checked tour and estimate the time of one fraction.",
+    )
+    n_fractions: int = Field(default=25, ge=1, le=40)
     goals: Literal["hard", "easy"] = Field(
         default="hard", description="TG-119 C-shape goals: core D10 <= 10 Gy (hard) or 25 Gy."
     )
@@ -124,6 +146,22 @@ class DvhCurve(BaseModel):
     volume_pct: list[float]
 
 
+class DeliverySummary(BaseModel):
+    candidate_nodes: int
+    reachable_nodes: int
+    collision_free_nodes: int
+    usable_nodes: int = Field(description="Also joined to the home pose by a free move.")
+    nodes_used: int = Field(description="Nodes delivering at least 1 MU per fraction.")
+    order: list[int] = Field(description="Node indices in visiting order.")
+    mu_per_fraction: float = Field(description="Nominal: 1 MU = 0.01 Gy at dmax (no OFs).")
+    travel_s: float
+    nearest_neighbour_travel_s: float
+    beam_on_s: float = Field(description="At 1,000 MU/min.")
+    imaging_s: float
+    total_min: float = Field(description="One fraction: travel + beam-on + imaging.")
+    robot_s: float = Field(description="Time spent on kinematics, collisions and the tour.")
+
+
 class PlanResponse(BaseModel):
     name: str
     phantom: str
@@ -151,6 +189,9 @@ class PlanResponse(BaseModel):
         description="DICOM-RT files written per modality, in dicom/ of the plan's folder.",
     )
     folder: str = Field(default="", description="Where the plan is kept on the server.")
+    delivery: DeliverySummary | None = Field(
+        default=None, description="Robotic plans planned with the robot: the treatment."
+    )
 
 
 def _phantom(req: PlanRequest) -> Phantom:
@@ -232,6 +273,28 @@ def _response(name: str, phantom: Phantom, result: PlanResult) -> PlanResponse:
     )
 
 
+def _delivered(
+    beams: list[Beam], beamlets: Beamlets, result: PlanResult
+) -> tuple[list[Beam], Beamlets, np.ndarray]:
+    """What the RTPLAN lists: MLC beams as planned; with cones, one beam per (node, aim point,
+    cone) that delivers any dose, as a robotic linac's plan lists them."""
+    weights = result.fluence.weights
+    if beamlets.shape != "cone":
+        return beams, beamlets, weights
+    used = np.flatnonzero(weights > CONE_MIN_SHARE * float(weights.max(initial=0.0)))
+    return (
+        [beams[int(b)] for b in beamlets.beam_index[used]],
+        Beamlets(
+            np.arange(len(used), dtype=np.intp),
+            beamlets.u_mm[used],
+            beamlets.v_mm[used],
+            beamlets.size_mm[used],
+            "cone",
+        ),
+        weights[used],
+    )
+
+
 def _save(
     response: PlanResponse, phantom: Phantom, result: PlanResult, dicom: bool
 ) -> PlanResponse:
@@ -243,13 +306,14 @@ def _save(
     scratch.mkdir(parents=True, exist_ok=True)
     np.save(scratch / "dose_gy.npy", result.dose_gy.astype(np.float32))
     if dicom and result.beamlet_set is not None:
+        beams, beamlets, weights = _delivered(result.beam_set, result.beamlet_set, result)
         files = export_study(
             scratch / "dicom",
             phantom,
             result.dose_gy,
-            result.beam_set,
-            result.beamlet_set,
-            result.fluence.weights,
+            beams,
+            beamlets,
+            weights,
             identity=StudyIdentity(plan_id=response.name),
             prescription_gy=PRESCRIPTION_GY,
         )
@@ -271,11 +335,57 @@ def _remove(path: Path) -> None:
 
 def run_plan(req: PlanRequest) -> PlanResponse:
     phantom = _phantom(req)
+    if req.collimator == "cones" and req.arrangement != "robotic":
+        raise InvalidInput("collimator", "cones are for the robotic arrangement only")
+    if req.arrangement == "robotic" and req.robot:
+        report_progress(0.0, "robot: kinematics and collisions of the node set")
+        with robot_nodes(max(3 * req.n_beams, MIN_CANDIDATES)) as setup:
+            if len(setup.usable) < req.n_beams:
+                raise InvalidInput(
+                    "n_beams",
+                    f"the arm can use {len(setup.usable)} of {len(setup.candidates)} nodes; "
+                    f"ask for at most that many beams",
+                )
+            result = _plan(req, phantom, setup.usable)
+            report_progress(0.95, "robot: ordering the nodes and checking the moves")
+            delivered = plan_delivery(result, setup, n_fractions=req.n_fractions)
+            summary = _delivery_summary(setup, delivered)
+    else:
+        result, summary = _plan(req, phantom, None), None
+    report_progress(0.97, "saving the plan and drawing its pictures")
+    response = _response(req.name, phantom, result)
+    response.delivery = summary
+    return _save(response, phantom, result, req.dicom)
+
+
+def _delivery_summary(setup: RobotSetup, delivered: Delivery) -> DeliverySummary:
+    sel, tr = setup.selection, delivered.traversal
+    return DeliverySummary(
+        candidate_nodes=sel.n_nodes,
+        reachable_nodes=sel.n_reachable,
+        collision_free_nodes=sel.n_collision_free,
+        usable_nodes=len(sel.solutions),
+        nodes_used=delivered.nodes_used,
+        order=list(tr.order),
+        mu_per_fraction=round(delivered.mu_per_fraction, 1),
+        travel_s=round(tr.travel_s, 1),
+        nearest_neighbour_travel_s=round(tr.nearest_neighbour_travel_s, 1),
+        beam_on_s=round(tr.beam_on_s, 1),
+        imaging_s=round(tr.imaging_s, 1),
+        total_min=round(tr.total_s / 60.0, 2),
+        robot_s=round(setup.seconds + delivered.seconds, 2),
+    )
+
+
+def _plan(req: PlanRequest, phantom: Phantom, nodes: list[Node] | None) -> PlanResult:
     goals = TG119_C_SHAPE_HARD if req.goals == "hard" else TG119_C_SHAPE_EASY
     core_limit = 10.0 if req.goals == "hard" else 25.0
-    result = plan_c_shape(
+    return plan_c_shape(
         phantom,
         req.arrangement,
+        nodes=nodes,
+        collimator=req.collimator,
+        aims_per_node=req.aims_per_node,
         n_beams=req.n_beams,
         bixel_mm=req.bixel_mm,
         goals=goals,
@@ -283,8 +393,6 @@ def run_plan(req: PlanRequest) -> PlanResponse:
         max_iter=req.max_iter,
         progress=report_progress,
     )
-    report_progress(0.97, "saving the plan and drawing its pictures")
-    return _save(_response(req.name, phantom, result), phantom, result, req.dicom)
 
 
 def plan(req: PlanRequest) -> PlanResponse:
@@ -363,6 +471,7 @@ def _dashboard(shown: PlanResponse, kept: list[PlanResponse]) -> Dashboard:
                 label="Planning time", value=round(shown.seconds.get("total_s", 0.0), 1), unit="s"
             ),
             Tile(label="Peak memory", value=round(shown.peak_rss_mb), unit="MB"),
+            *_delivery_tiles(shown.delivery),
         ],
         charts=[
             Chart(
@@ -406,6 +515,7 @@ def _dashboard(shown: PlanResponse, kept: list[PlanResponse]) -> Dashboard:
                 columns=["stage", "seconds"],
                 rows=[[k.removesuffix("_s"), round(v, 2)] for k, v in shown.seconds.items()],
             ),
+            *_delivery_tables(shown.delivery),
             Table(
                 title="Kept plans",
                 columns=["name", "phantom", "arrangement", "beams", "goals met", "seconds"],
@@ -425,6 +535,47 @@ def _dashboard(shown: PlanResponse, kept: list[PlanResponse]) -> Dashboard:
         note="Plan with radiotherapy.plan (a job: TG-119 with 30 robotic beams meets the hard "
         "goals in about 45 s); this page shows the latest kept plan, or the one named.",
     )
+
+
+def _delivery_tiles(d: DeliverySummary | None) -> list[Tile]:
+    if d is None:
+        return []
+    return [
+        Tile(
+            label="Treatment time",
+            value=round(d.total_min, 1),
+            unit="min/fraction",
+            hint=f"travel {d.travel_s:.0f} s, beam on {d.beam_on_s:.0f} s, imaging "
+            f"{d.imaging_s:.0f} s",
+        ),
+        Tile(label="Nodes used", value=d.nodes_used, hint=f"of {d.usable_nodes} usable"),
+    ]
+
+
+def _delivery_tables(d: DeliverySummary | None) -> list[Table]:
+    if d is None:
+        return []
+    return [
+        Table(
+            title="Robot: nodes and one fraction",
+            columns=["step", "value"],
+            rows=[
+                ["candidate nodes", d.candidate_nodes],
+                ["reachable (KUKA KR 300 inverse kinematics)", d.reachable_nodes],
+                ["collision free (couch, patient, floor)", d.collision_free_nodes],
+                ["usable (free move from home)", d.usable_nodes],
+                ["used by the plan", d.nodes_used],
+                ["MU per fraction (nominal)", d.mu_per_fraction],
+                [
+                    "travel, s (nearest neighbour alone)",
+                    f"{d.travel_s} ({d.nearest_neighbour_travel_s})",
+                ],
+                ["beam on, s", d.beam_on_s],
+                ["imaging, s", d.imaging_s],
+                ["total, min", d.total_min],
+            ],
+        )
+    ]
 
 
 def overview(req: OverviewRequest) -> OverviewResponse:
