@@ -1,5 +1,5 @@
 """Plan evaluation: DVHs, dose/volume metrics, conformity and homogeneity indices, clinical
-goals (TG-119) with a pass/fail table, and PNG plots."""
+goals (TG-119) with a pass/fail table, the gamma index against another dose, and PNG plots."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from yangcheng.radiotherapy.evaluation.errors import (
     InvalidMetricError,
     ShapeMismatchError,
 )
+from yangcheng.radiotherapy.evaluation.gamma import GammaResult, gamma_index
 from yangcheng.radiotherapy.evaluation.goals import (
     TG119_C_SHAPE_EASY,
     TG119_C_SHAPE_HARD,
@@ -39,6 +40,7 @@ __all__ = [
     "TG119_C_SHAPE_HARD",
     "EmptyStructureError",
     "EvaluationError",
+    "GammaResult",
     "Goal",
     "GoalResult",
     "InvalidMetricError",
@@ -52,6 +54,7 @@ __all__ = [
     "dvh_plot_png",
     "evaluate_goals",
     "evaluate_metric",
+    "gamma_index",
     "goals_table_markdown",
     "goals_table_text",
     "homogeneity_index",
