@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from yangcheng.radiotherapy.evaluation import dose_at_volume
-from yangcheng.radiotherapy.optimise import PlanningError
+from yangcheng.radiotherapy.optimise import LPFluenceResult, PlanningError
 from yangcheng.radiotherapy.phantoms import c_shape_phantom
 from yangcheng.radiotherapy.plan import aim_points, plan_c_shape
 
@@ -40,3 +40,30 @@ def test_cone_plans_aim_beams_through_the_target_and_imrt_cannot_use_cones() -> 
     assert dose_at_volume(plan.dose_gy, ptv, 50.0) > 30.0
     with pytest.raises(PlanningError, match="robotic"):
         plan_c_shape(phantom, "imrt", n_beams=5, collimator="cones")
+
+
+def test_an_lp_plan_keeps_its_hard_limits_and_reports_the_relaxed_target_floor() -> None:
+    phantom = c_shape_phantom(spacing_mm=(6.0, 6.0, 6.0))
+    plan = plan_c_shape(
+        phantom,
+        "robotic",
+        n_beams=4,
+        bixel_mm=10.0,
+        margin_mm=12.0,
+        optimiser="lp",
+        lp_max_voxels=150,
+        lp_rounds=2,
+    )
+    assert isinstance(plan.fluence, LPFluenceResult)
+    reports = {r.constraint: r for r in plan.fluence.constraints}
+    assert set(reports) == {
+        "MinTailMean(PTV, 50.5 Gy, 5.0 %)",
+        "MaxTailMean(PTV, 54.5 Gy, 10.0 %)",
+        "MaxDose(PTV, 58.0 Gy)",
+        "MaxTailMean(Core, 9.0 Gy, 10.0 %)",
+        "MaxDose(Ring, 54.5 Gy)",
+    }
+    floor = reports["MinTailMean(PTV, 50.5 Gy, 5.0 %)"]
+    # the elastic floor is what gives way, and by how much is said
+    assert floor.relaxed_by_gy > 0 and floor in plan.fluence.relaxed
+    assert (plan.fluence.weights >= 0).all() and plan.dose_gy.shape == phantom.shape

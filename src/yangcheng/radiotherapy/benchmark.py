@@ -1,5 +1,6 @@
-"""`yangcheng bench radiotherapy`: TG-119 plans, the dose engine's cost and accuracy, and
-respiratory motion prediction.
+"""`yangcheng bench radiotherapy`: TG-119 plans, the robot (reachability, collisions, node
+tour, treatment time), the cone ray-tracing engine against the pencil beam, the dose engine's
+cost and accuracy, and respiratory motion prediction.
 
 The plan part runs the hard TG-119 C-shape case (core D10 <= 10 Gy) twice on the real
 phantom when pyradplan's wheel is on this machine (``tg119()`` says how to get it), else on
@@ -50,11 +51,42 @@ def plan_metrics(quick: bool) -> dict[str, Any]:
     return flat
 
 
+def cone_metrics(quick: bool) -> dict[str, Any]:
+    """The cone ray-tracing engine against the pencil-beam engine on the same cones."""
+    from yangcheng.radiotherapy.dose.cone_benchmark import benchmark_cone_engine
+
+    result = benchmark_cone_engine(n=60, n_beams=20) if quick else benchmark_cone_engine(80, 50)
+    return {k: v for k, v in result.items() if isinstance(v, int | float | str)}
+
+
+def reference_metrics() -> dict[str, Any]:
+    """pyRadPlan's TG-119 plan (when its reference file is here) recomputed by our engine."""
+    from yangcheng.radiotherapy.dose.reference import compare_with_reference, load_reference
+
+    try:
+        reference = load_reference()
+        phantom = tg119()
+    except (FileNotFoundError, PhantomNotAvailableError) as exc:
+        print(f"no pyRadPlan comparison: {exc}")
+        return {}
+    flat: dict[str, Any] = {f"run.{k}": v for k, v in reference.figures.items()}
+    flat.update(compare_with_reference(phantom, reference))
+    print("\npyRadPlan's 9-field TG-119 plan, its fluence through our engine:")
+    for key, value in flat.items():
+        print(f"  {key}: {value}")
+    return flat
+
+
 def flat_metrics(quick: bool) -> dict[str, Any]:
     from yangcheng.radiotherapy.dose.benchmark import flat_metrics as dose_metrics
     from yangcheng.radiotherapy.motion.benchmark import flat_metrics as motion_metrics
+    from yangcheng.radiotherapy.robot.benchmark import flat_metrics as robot_metrics
 
     flat = plan_metrics(quick)
+    if not quick:
+        flat.update({f"pyradplan.{k}": v for k, v in reference_metrics().items()})
+    flat.update({f"robot.{k}": v for k, v in robot_metrics(quick).items()})
+    flat.update({f"cones.{k}": v for k, v in cone_metrics(quick).items()})
     flat.update({f"dose.{k}": v for k, v in dose_metrics(quick).items()})
     flat.update({f"motion.{k}": v for k, v in motion_metrics(quick).items()})
     return flat

@@ -40,13 +40,21 @@ from yangcheng.radiotherapy.evaluation import (
 )
 from yangcheng.radiotherapy.optimise import (
     FluenceResult,
+    LinearConstraint,
+    LinearTerm,
+    MaxDose,
     MaxDVH,
+    MaxTailMean,
+    MeanDose,
     MinDVH,
+    MinTailMean,
     Objective,
     PlanningError,
     SquaredDeviation,
     SquaredOverdose,
+    TotalWeight,
     optimise_fluence,
+    optimise_fluence_lp,
 )
 from yangcheng.radiotherapy.phantoms import Phantom
 from yangcheng.radiotherapy.robot.nodes import Node, beams_from_nodes, node_set
@@ -58,11 +66,13 @@ __all__ = [
     "aim_points",
     "pick_nodes",
     "plan_c_shape",
+    "tg119_lp_prescription",
     "tg119_objectives",
 ]
 
 Arrangement = Literal["imrt", "robotic"]
 Collimator = Literal["mlc", "cones"]
+Optimiser = Literal["lbfgs", "lp"]
 ProgressCallback = Callable[[float, str], None]
 """Called with the share done (0..1) and the stage, e.g. ``(0.4, "influence: beam 12/30")``."""
 
@@ -93,6 +103,24 @@ class PlanResult:
     @property
     def passed(self) -> bool:
         return all(g.passed for g in self.goals)
+
+
+def tg119_lp_prescription(
+    core_d10_gy: float = 9.0,
+) -> tuple[list[LinearConstraint], list[LinearTerm], list[list[LinearTerm]]]:
+    """The hard TG-119 goals through linear stand-ins, for the LP optimiser: the coldest 5 % of
+    the PTV at least 50.5 Gy on average (so D95 >= 50.5), the hottest 10 % at most 54.5 Gy (so
+    D10 <= 54.5), the hottest 10 % of the core at most ``core_d10_gy``, no ring voxel above
+    the PTV's ceiling; then the least mean core and ring dose; then the least total weight."""
+    constraints: list[LinearConstraint] = [
+        MinTailMean("PTV", 50.5, 5.0),
+        MaxTailMean("PTV", 54.5, 10.0),
+        MaxDose("PTV", 58.0),
+        MaxTailMean("Core", core_d10_gy, 10.0),
+        MaxDose("Ring", 54.5),
+    ]
+    objective: list[LinearTerm] = [MeanDose("Core", 1.0), MeanDose("Ring", 0.2)]
+    return constraints, objective, [[TotalWeight(1.0)]]
 
 
 def tg119_objectives(core_d10_gy: float = 10.0) -> list[Objective]:
@@ -168,6 +196,9 @@ def plan_c_shape(
     cones_mm: tuple[float, ...] = (10.0, 15.0, 20.0),
     aims_per_node: int = 12,
     nodes: Sequence[Node] | None = None,
+    optimiser: Optimiser = "lbfgs",
+    lp_max_voxels: int = 1000,
+    lp_rounds: int = 3,
 ) -> PlanResult:
     """Plan ``phantom`` (its ``PTV`` and ``Core``) and score it against ``goals``.
 
@@ -177,6 +208,9 @@ def plan_c_shape(
     dosed by the cone ray-tracing engine, as a CyberKnife with fixed cones is planned.
     ``nodes`` (robotic only) are the nodes to choose from, e.g. those the arm can reach without
     collision (``yangcheng.radiotherapy.delivery``); by default the whole geometric node set.
+    ``optimiser="lp"`` replaces L-BFGS-B on ``objectives`` by the stepwise LP of
+    ``tg119_lp_prescription`` on at most ``lp_max_voxels`` voxels per structure, repaired
+    over ``lp_rounds`` (slow on TG-119: minutes on 2 cores, see ``optimise.linear``).
     """
     if collimator == "cones" and arrangement != "robotic":
         raise PlanningError("collimator 'cones' is for the robotic arrangement only")
@@ -224,16 +258,29 @@ def plan_c_shape(
     seconds["influence_s"] = time.perf_counter() - tic
     structures = {"PTV": ptv, "Core": core, "Ring": ring}
     report(_SETUP + _INFLUENCE, f"optimisation: {matrix.nnz:,} non-zeros")
-    fluence = optimise_fluence(
-        matrix,
-        structures,
-        objectives or tg119_objectives(),
-        max_iter=max_iter,
-        on_iteration=lambda it, most, value: report(
-            _SETUP + _INFLUENCE + _OPTIMISE * it / most,
-            f"optimisation: iteration {it} (at most {most}), objective {value:.4g}",
-        ),
-    )
+    fluence: FluenceResult
+    if optimiser == "lp":
+        constraints, objective, then = tg119_lp_prescription()
+        fluence = optimise_fluence_lp(
+            matrix,
+            structures,
+            constraints,
+            objective,
+            then=then,
+            max_voxels=lp_max_voxels,
+            rounds=lp_rounds,
+        )
+    else:
+        fluence = optimise_fluence(
+            matrix,
+            structures,
+            objectives or tg119_objectives(),
+            max_iter=max_iter,
+            on_iteration=lambda it, most, value: report(
+                _SETUP + _INFLUENCE + _OPTIMISE * it / most,
+                f"optimisation: iteration {it} (at most {most}), objective {value:.4g}",
+            ),
+        )
     report(_SETUP + _INFLUENCE + _OPTIMISE, "evaluation: goals")
     seconds["optimise_s"] = fluence.seconds
     dose = fluence.dose_gy.reshape(phantom.shape)
