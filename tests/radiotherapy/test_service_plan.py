@@ -82,7 +82,8 @@ def test_a_robotic_plan_uses_only_nodes_the_arm_reaches_and_says_how_long_it_tak
     assert d.candidate_nodes >= d.reachable_nodes >= d.collision_free_nodes >= d.usable_nodes
     assert d.usable_nodes >= 10 and 0 < d.nodes_used <= 10 and len(d.order) == d.nodes_used
     assert d.travel_s > 0 and d.beam_on_s == pytest.approx(d.mu_per_fraction / 1000 * 60, 0.01)
-    assert d.total_min * 60 == pytest.approx(d.travel_s + d.beam_on_s + d.imaging_s, abs=0.2)
+    # total_min is rounded to 0.01 min (0.3 s), the parts to 0.1 s
+    assert d.total_min * 60 == pytest.approx(d.travel_s + d.beam_on_s + d.imaging_s, abs=0.5)
     assert d.travel_s <= d.nearest_neighbour_travel_s + 0.1
     dash = overview(OverviewRequest(name="with-robot")).dashboard
     assert "Treatment time" in [t.label for t in dash.tiles]

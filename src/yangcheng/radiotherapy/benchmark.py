@@ -32,7 +32,7 @@ def plan_metrics(quick: bool) -> dict[str, Any]:
     flat: dict[str, Any] = {"plan.phantom": name}
     for arrangement, n_beams in ARRANGEMENTS:
         result = plan_c_shape(
-            phantom, arrangement, n_beams=n_beams, margin_mm=20.0, max_iter=100 if quick else 300
+            phantom, arrangement, n_beams=n_beams, margin_mm=20.0, max_iter=100 if quick else 200
         )
         print(f"\n{name}, {arrangement}, {result.beams} beams, {result.beamlets} beamlets")
         print(goals_table_text(result.goals))

@@ -190,7 +190,7 @@ def plan_c_shape(
     margin_mm: float = 30.0,
     goals: tuple[Goal, ...] = TG119_C_SHAPE_HARD,
     objectives: list[Objective] | None = None,
-    max_iter: int = 300,
+    max_iter: int = 200,
     progress: ProgressCallback | None = None,
     collimator: Collimator = "mlc",
     cones_mm: tuple[float, ...] = (10.0, 15.0, 20.0),

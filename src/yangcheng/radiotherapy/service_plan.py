@@ -62,6 +62,8 @@ PLAN_NAME = r"^[a-z0-9][a-z0-9-]{0,31}$"
 PRESCRIPTION_GY = 50.0
 DVH_POINTS = 120
 DEMO_NAME = "demo-c-shape"
+PLAN_MARGIN_MM = 20.0
+"""Voxels this close to PTV or core enter the influence matrix (as in the benchmark)."""
 MIN_CANDIDATES = 40
 """Directions of the node set offered to the robot at least (about half survive the couch and
 elevation limits, and 80 % of those the arm's kinematics and collisions)."""
@@ -120,7 +122,12 @@ class PlanRequest(BaseModel):
         default="hard", description="TG-119 C-shape goals: core D10 <= 10 Gy (hard) or 25 Gy."
     )
     bixel_mm: float = Field(default=5.0, ge=3.0, le=10.0)
-    max_iter: int = Field(default=300, ge=10, le=1000, description="L-BFGS-B iterations.")
+    max_iter: int = Field(
+        default=200,
+        ge=10,
+        le=1000,
+        description="L-BFGS-B iterations (TG-119 robotic: the goals do not move after 200).",
+    )
     spacing_mm: float = Field(
         default=2.5, ge=2.0, le=6.0, description="Voxel size of the synthetic C-shape."
     )
@@ -391,6 +398,7 @@ def _plan(req: PlanRequest, phantom: Phantom, nodes: list[Node] | None) -> PlanR
         goals=goals,
         objectives=tg119_objectives(core_d10_gy=core_limit),
         max_iter=req.max_iter,
+        margin_mm=PLAN_MARGIN_MM,
         progress=report_progress,
     )
 
