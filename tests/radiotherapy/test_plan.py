@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from yangcheng.radiotherapy.dose import DoseGrid, influence_matrix
 from yangcheng.radiotherapy.evaluation import dose_at_volume
 from yangcheng.radiotherapy.optimise import LPFluenceResult, PlanningError
 from yangcheng.radiotherapy.phantoms import c_shape_phantom
@@ -67,3 +68,34 @@ def test_an_lp_plan_keeps_its_hard_limits_and_reports_the_relaxed_target_floor()
     # the elastic floor is what gives way, and by how much is said
     assert floor.relaxed_by_gy > 0 and floor in plan.fluence.relaxed
     assert (plan.fluence.weights >= 0).all() and plan.dose_gy.shape == phantom.shape
+
+
+def test_goal_structures_get_the_whole_scatter_and_a_final_dose_the_complete_model() -> None:
+    phantom = c_shape_phantom(spacing_mm=(5.0, 5.0, 5.0))
+    plan = plan_c_shape(phantom, "robotic", n_beams=8, margin_mm=15.0, max_iter=40, final_dose=True)
+    assert plan.beamlet_set is not None
+    grid = DoseGrid(
+        phantom.relative_electron_density().astype(np.float64),
+        phantom.spacing_mm,
+        phantom.origin_mm,
+    )
+    core, goal_voxels = phantom.mask_of("Core"), phantom.mask_of("Core") | phantom.mask_of("PTV")
+    weights = plan.fluence.weights.astype(np.float32)
+
+    def core_dose(cutoff_mm: float, threshold: float) -> np.ndarray:
+        m = influence_matrix(
+            grid,
+            plan.beam_set,
+            plan.beamlet_set,
+            voxel_mask=goal_voxels,
+            cutoff_mm=cutoff_mm,
+            relative_threshold=threshold,
+        )
+        return np.asarray(m @ weights).reshape(phantom.shape)[core]
+
+    optimised = plan.fluence.dose_gy.reshape(phantom.shape)[core]
+    assert np.allclose(optimised, core_dose(60.0, 1e-3), rtol=1e-4)
+    assert core_dose(20.0, 1e-3).mean() < 0.97 * optimised.mean()  # the scatter 20 mm misses
+    assert np.allclose(plan.dose_gy[core], core_dose(150.0, 0.0), rtol=1e-4)
+    assert plan.dose_gy[core].mean() > optimised.mean()  # and what the threshold drops
+    assert [g.value for g in plan.goals] != [g.value for g in plan.optimised_goals]

@@ -118,6 +118,11 @@ class PlanRequest(BaseModel):
         "shortest checked tour and estimate the time of one fraction.",
     )
     n_fractions: int = Field(default=25, ge=1, le=40)
+    final_dose: bool = Field(
+        default=True,
+        description="MLC plans: recompute PTV and core with the complete dose model (all the "
+        "scatter) after optimising, and score the goals on that dose.",
+    )
     goals: Literal["hard", "easy"] = Field(
         default="hard", description="TG-119 C-shape goals: core D10 <= 10 Gy (hard) or 25 Gy."
     )
@@ -399,6 +404,7 @@ def _plan(req: PlanRequest, phantom: Phantom, nodes: list[Node] | None) -> PlanR
         objectives=tg119_objectives(core_d10_gy=core_limit),
         max_iter=req.max_iter,
         margin_mm=PLAN_MARGIN_MM,
+        final_dose=req.final_dose,
         progress=report_progress,
     )
 
