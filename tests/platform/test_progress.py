@@ -83,3 +83,21 @@ def test_the_job_records_the_stage_of_the_record_in_flight(tmp_path) -> None:
     assert outputs[1]["seen"][0] == [0.5, "step 0"]
     assert outputs[1]["seen"][3] == [0.5 + 0.75 / 2, "step 3"]
     db.dispose()
+
+
+def test_the_console_shows_the_stage_of_a_running_job_and_its_partial_progress() -> None:
+    from yangcheng.platform.web.render import _environment
+
+    macro = _environment().get_template("_macros.html").module.progress  # type: ignore[attr-defined]
+    running = {
+        "state": "running",
+        "total": 2,
+        "done": 1,
+        "progress": 0.75,
+        "result": {"record": 1, "record_progress": 0.5, "stage": "influence: beam 3/30"},
+    }
+    html = str(macro(type("J", (), running)))
+    assert "influence: beam 3/30" in html and 'value="1.5"' in html and "75%" in html
+    finished = {**running, "state": "succeeded", "done": 2, "progress": 1.0, "result": {}}
+    html = str(macro(type("J", (), finished)))
+    assert "beam" not in html and 'value="2"' in html
