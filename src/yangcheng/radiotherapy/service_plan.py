@@ -54,8 +54,8 @@ __all__ = [
     "PlanResponse",
     "configure",
     "overview",
-    "plan",
     "plans_folder",
+    "run_plan",
 ]
 
 PLAN_NAME = r"^[a-z0-9][a-z0-9-]{0,31}$"
@@ -336,13 +336,9 @@ def _save(
         if final.exists():
             retired = folder / f".old-{response.name}-{time.time_ns()}"
             final.rename(retired)
-            _remove(retired)
+            shutil.rmtree(retired, ignore_errors=True)
         scratch.rename(final)
     return response
-
-
-def _remove(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def run_plan(req: PlanRequest) -> PlanResponse:
@@ -407,10 +403,6 @@ def _plan(req: PlanRequest, phantom: Phantom, nodes: list[Node] | None) -> PlanR
         final_dose=req.final_dose,
         progress=report_progress,
     )
-
-
-def plan(req: PlanRequest) -> PlanResponse:
-    return run_plan(req)
 
 
 # -- the viewer -------------------------------------------------------------------------
@@ -626,7 +618,7 @@ CAPABILITIES = (
         "under its name for the Treatment plans page.",
         request_model=PlanRequest,
         response_model=PlanResponse,
-        handler=plan,
+        handler=run_plan,
         jobs_only=True,
         examples=(_example_plan(), {"name": "c-shape-imrt", "arrangement": "imrt", "n_beams": 9}),
     ),
