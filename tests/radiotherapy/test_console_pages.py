@@ -16,7 +16,11 @@ from tests.conftest import KeyMaker
 def test_treatment_plans_page_in_chromium(app: FastAPI, make_key: KeyMaker, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
+    from yangcheng.radiotherapy import service_plan
+
     key = make_key("*")
+    if service_plan._demo_plan() is None and service_plan._demo_thread is not None:
+        service_plan._demo_thread.join(timeout=300)  # the page's demo, computed off-request
     shots = Path(os.environ.get("YC_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with serve(app) as base, chromium_page((1280, 900), 120_000) as (page, problems):

@@ -103,6 +103,14 @@ def test_a_plan_of_the_same_name_replaces_the_kept_one(home: Path) -> None:
 
 def test_with_no_plan_kept_the_page_shows_a_demo_plan(home: Path, monkeypatch) -> None:
     monkeypatch.setattr(service_plan, "_demo", None)
+    monkeypatch.setattr(service_plan, "_demo_thread", None)
+    monkeypatch.setattr(service_plan, "_demo_error", "")
+    waiting = overview(OverviewRequest()).dashboard
+    assert "computing a demo plan" in waiting.title and "being computed" in waiting.note
+    thread = service_plan._demo_thread
+    assert thread is not None
+    thread.join(timeout=300)
+    assert service_plan._demo_error == ""
     dash = overview(OverviewRequest()).dashboard
     assert service_plan.DEMO_NAME in dash.title
     assert dash.tiles[0].label == "TG-119 goals met"

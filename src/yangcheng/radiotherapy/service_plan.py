@@ -421,6 +421,8 @@ class OverviewResponse(BaseModel):
 
 
 _demo: PlanResponse | None = None
+_demo_error: str = ""
+_demo_thread: threading.Thread | None = None
 _demo_lock = threading.Lock()
 
 
@@ -439,17 +441,49 @@ def _kept() -> list[PlanResponse]:
     return sorted(plans, key=lambda p: p.created_at, reverse=True)
 
 
-def _demo_plan() -> PlanResponse:
-    """The synthetic C-shape on 5 mm voxels, 12 robotic beams: what the page shows before any
-    plan ran (about 2.5 s on 2 cores, once per process)."""
-    global _demo
+def _compute_demo() -> None:
+    global _demo, _demo_error
+    req = PlanRequest(name=DEMO_NAME, n_beams=12, max_iter=100, spacing_mm=5.0, bixel_mm=6.0)
+    try:
+        demo = run_plan(req.model_copy(update={"dicom": False}))
+    except Exception as exc:  # shown on the page, not a silent blank
+        with _demo_lock:
+            _demo_error = f"{type(exc).__name__}: {exc}"
+        return
     with _demo_lock:
-        if _demo is None:
-            req = PlanRequest(
-                name=DEMO_NAME, n_beams=12, max_iter=100, spacing_mm=5.0, bixel_mm=6.0
-            )
-            _demo = run_plan(req)
+        _demo = demo
+
+
+def _demo_plan() -> PlanResponse | None:
+    """The synthetic C-shape on 5 mm voxels, 12 robotic beams with the robot: what the page
+    shows before any plan ran. It takes 10-20 s on 2 cores, so it runs in a thread started by
+    the first request (once per process) and the page shows that it is coming: a request
+    must not hold the server for a plan."""
+    global _demo_thread
+    with _demo_lock:
+        if _demo is None and _demo_thread is None:
+            _demo_thread = threading.Thread(target=_compute_demo, name="demo-plan", daemon=True)
+            _demo_thread.start()
         return _demo
+
+
+def _waiting_for_demo() -> Dashboard:
+    with _demo_lock:
+        error = _demo_error
+    if error:
+        note = f"No plan kept yet, and the demo plan failed: {error}"
+    else:
+        note = (
+            "No plan kept yet. A demo plan of the synthetic C-shape (12 robotic beams, 5 mm "
+            "voxels) is being computed, about 15 s; this page refreshes by itself. Plan your "
+            "own with a radiotherapy.plan job."
+        )
+    return Dashboard(
+        title="Treatment plans: computing a demo plan",
+        generated_at=time.time(),
+        tiles=[Tile(label="Plans kept", value=0)],
+        note=note,
+    )
 
 
 def _dashboard(shown: PlanResponse, kept: list[PlanResponse]) -> Dashboard:
@@ -593,7 +627,10 @@ def overview(req: OverviewRequest) -> OverviewResponse:
             raise InvalidInput("name", f"no kept plan {req.name!r}; kept: {names}")
         shown = chosen[0]
     else:
-        shown = kept[0] if kept else _demo_plan()
+        demo = None if kept else _demo_plan()
+        if not kept and demo is None:
+            return OverviewResponse(dashboard=_waiting_for_demo())
+        shown = kept[0] if kept else demo
         kept = kept or [shown]
     return OverviewResponse(dashboard=_dashboard(shown, kept))
 
@@ -642,5 +679,5 @@ DASHBOARD = DashboardPage(
     group="radiotherapy",
     description="A plan's TG-119 goals, DVH and dose slice.",
     status_capability="radiotherapy.plan.overview",
-    refresh_s=60,
+    refresh_s=15,
 )
