@@ -627,11 +627,12 @@ def overview(req: OverviewRequest) -> OverviewResponse:
             raise InvalidInput("name", f"no kept plan {req.name!r}; kept: {names}")
         shown = chosen[0]
     else:
-        demo = None if kept else _demo_plan()
-        if not kept and demo is None:
-            return OverviewResponse(dashboard=_waiting_for_demo())
-        shown = kept[0] if kept else demo
-        kept = kept or [shown]
+        if not kept:
+            demo = _demo_plan()
+            if demo is None:
+                return OverviewResponse(dashboard=_waiting_for_demo())
+            kept = [demo]
+        shown = kept[0]
     return OverviewResponse(dashboard=_dashboard(shown, kept))
 
 
