@@ -316,6 +316,8 @@ def plan_c_shape(
     dose = fluence.dose_gy.reshape(phantom.shape)
     optimised = evaluate_goals(dose, {"PTV": ptv, "Core": core}, list(goals))
     results = optimised
+    nnz = int(matrix.nnz)
+    del matrix  # ~0.5 GB on TG-119: freed before the final dose builds its own
     if final_dose and collimator == "mlc":
         # the final dose calculation: the complete model (no cutoff, no threshold) where the
         # goals look, as a planning system recomputes the dose after optimising on a lighter one
@@ -343,7 +345,7 @@ def plan_c_shape(
         beams=len(beams),
         beamlets=len(beamlets),
         voxels=int(voxels.sum()),
-        nnz=int(matrix.nnz),
+        nnz=nnz,
         goals=results,
         optimised_goals=optimised,
         dose_gy=dose,

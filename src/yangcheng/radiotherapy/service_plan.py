@@ -652,7 +652,8 @@ CAPABILITIES = (
         "influence matrix on the voxels near PTV and core, L-BFGS-B fluence optimisation "
         "against dose-volume objectives, and the TG-119 goals with DVH, conformity and "
         "homogeneity. TG-119 with 30 robotic beams meets the hard goals (core D10 <= 10 Gy) in "
-        "about 45 s and 1.6 GB on 2 cores (yangcheng bench radiotherapy). The plan is kept "
+        "about 80 s and 1.8 GB on 2 cores with the final dose (yangcheng bench radiotherapy). "
+        "The plan is kept "
         "under its name for the Treatment plans page.",
         request_model=PlanRequest,
         response_model=PlanResponse,
