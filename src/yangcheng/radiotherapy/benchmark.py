@@ -38,7 +38,7 @@ def plan_metrics(quick: bool) -> dict[str, Any]:
             arrangement,
             n_beams=n_beams,
             margin_mm=20.0,
-            max_iter=100 if quick else 200,
+            max_iter=100 if quick else 120,
             final_dose=True,
         )
         print(f"\n{name}, {arrangement}, {result.beams} beams, {result.beamlets} beamlets")

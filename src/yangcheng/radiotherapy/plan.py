@@ -196,7 +196,7 @@ def plan_c_shape(
     margin_mm: float = 30.0,
     goals: tuple[Goal, ...] = TG119_C_SHAPE_HARD,
     objectives: list[Objective] | None = None,
-    max_iter: int = 200,
+    max_iter: int = 120,
     progress: ProgressCallback | None = None,
     collimator: Collimator = "mlc",
     cones_mm: tuple[float, ...] = (10.0, 15.0, 20.0),
@@ -223,6 +223,8 @@ def plan_c_shape(
     scatter: a 20 mm cutoff there misses 7 % of an 8 cm field's dose at 10 cm depth and 2 Gy
     of the core's D10) and 20 mm in the ring. ``final_dose`` recomputes the PTV and core
     with the complete model (no cutoff, no threshold) and scores the goals on that dose.
+    ``max_iter`` 120: on TG-119 (robotic 30 beams and 9-field IMRT) the goals then lie within
+    0.05 Gy of those after 200 iterations, in 60 % of the time.
     """
     if collimator == "cones" and arrangement != "robotic":
         raise PlanningError("collimator 'cones' is for the robotic arrangement only")

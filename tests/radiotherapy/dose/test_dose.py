@@ -142,6 +142,21 @@ def test_influence_respects_mask_and_cutoff() -> None:
     assert 0 < mat.nnz < wide.nnz
 
 
+def test_beams_on_threads_give_the_same_matrix_and_report_each_beam() -> None:
+    grid = _water(n=20, spacing=5.0)
+    beams = [Beam.from_angles(np.zeros(3), a) for a in (0.0, 72.0, 144.0, 216.0, 288.0)]
+    bl = Beamlets.concat([field_beamlets(b, 20.0, 20.0, bixel_mm=10.0) for b in range(5)])
+    done: list[tuple[int, int]] = []
+    serial = influence_matrix(grid, beams, bl, threads=1)
+    threaded = influence_matrix(
+        grid, beams, bl, threads=3, on_beam=lambda d, t: done.append((d, t))
+    )
+    assert (serial != threaded).nnz == 0 and serial.nnz > 0
+    assert np.array_equal(serial.indptr, threaded.indptr)
+    assert np.array_equal(serial.indices, threaded.indices)
+    assert done == [(1, 5), (2, 5), (3, 5), (4, 5)]
+
+
 def test_lung_slab_raises_dose_beyond_it() -> None:
     assert lung_slab_ratio(MODEL, spacing_mm=4.0) > 1.05
 
