@@ -444,9 +444,11 @@ def _kept() -> list[PlanResponse]:
 
 def _compute_demo() -> None:
     global _demo, _demo_error
-    req = PlanRequest(name=DEMO_NAME, n_beams=12, max_iter=100, spacing_mm=5.0, bixel_mm=6.0)
+    req = PlanRequest(
+        name=DEMO_NAME, n_beams=12, max_iter=100, spacing_mm=5.0, bixel_mm=6.0, dicom=False
+    )
     try:
-        demo = run_plan(req.model_copy(update={"dicom": False}))
+        demo = run_plan(req)
     except Exception as exc:  # shown on the page, not a silent blank
         with _demo_lock:
             _demo_error = f"{type(exc).__name__}: {exc}"
@@ -654,8 +656,7 @@ CAPABILITIES = (
         "against dose-volume objectives, and the TG-119 goals with DVH, conformity and "
         "homogeneity. TG-119 with 30 robotic beams meets the hard goals (core D10 <= 10 Gy) in "
         "about 60 s and 1.9 GB on 2 cores with the final dose (yangcheng bench radiotherapy). "
-        "The plan is kept "
-        "under its name for the Treatment plans page.",
+        "The plan is kept under its name for the Treatment plans page.",
         request_model=PlanRequest,
         response_model=PlanResponse,
         handler=run_plan,
