@@ -70,6 +70,10 @@ def train_command(
     seed: Annotated[int, typer.Option()] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Processes simulating bags.")] = 2,
     threads: Annotated[int, typer.Option(min=1, help="Torch threads while training.")] = 2,
+    init_from: Annotated[
+        Path | None,
+        typer.Option(help="Go on training from this exported .onnx (e.g. the shipped one)."),
+    ] = None,
 ) -> None:
     """Simulate the splits, train (resuming from the last checkpoint), export ONNX, set the
     alarm threshold on validation. Copy the .onnx and .json into the package to ship them."""
@@ -79,7 +83,16 @@ def train_command(
 
     out = out or _home() / "detector"
     cache = cache or _home() / "cache"
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, threads=threads)
+    if init_from is not None and not init_from.is_file():
+        raise typer.BadParameter(f"no such model: {init_from}", param_hint="--init-from")
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        threads=threads,
+        init_from=str(init_from.resolve()) if init_from is not None else "",
+    )
     pool = LocalExecutor("process", workers)
     try:
         with _bar() as bar:

@@ -84,6 +84,14 @@ def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> N
     card = json.loads(files.card_path.read_text())
     assert "test" not in card and card["operating_point"]["alarm_rule"] in ALARM_RULES
 
+    out = args.index("--out") + 1
+    more = [*args[:out], str(tmp_path / "m2"), *args[out + 1 :], "--init-from", str(files.onnx)]
+    continued = CliRunner().invoke(app, more)
+    assert continued.exit_code == 0, continued.output
+    training = ModelFiles.at(tmp_path / "m2" / "xray-centernet-v1.onnx").card()["training"]
+    assert training["config"]["init_from"] == str(files.onnx.resolve())
+    assert training["continued_from"]["training"] == card["training"]
+
 
 def test_evaluate_refuses_unknown_sets_and_missing_models(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -93,6 +101,10 @@ def test_evaluate_refuses_unknown_sets_and_missing_models(
     assert bad_set.exit_code == 2 and "--sets" in bad_set.output
     missing = CliRunner().invoke(app, ["security", "evaluate", "--model", str(tmp_path / "x.onnx")])
     assert missing.exit_code == 2 and "no such model" in missing.output
+    no_start = CliRunner().invoke(
+        app, ["security", "train", "--init-from", str(tmp_path / "x.onnx")]
+    )
+    assert no_start.exit_code == 2 and "--init-from" in no_start.output
     no_card = CliRunner().invoke(
         app, ["security", "calibrate", "--model", str(tmp_path / "x.onnx")]
     )

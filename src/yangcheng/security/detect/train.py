@@ -21,12 +21,15 @@ from torch.nn import functional as F
 from yangcheng.security.detect.model import OUTPUT_STRIDE, CenterNet, ExportWrapper
 from yangcheng.security.detect.targets import augment, make_targets
 from yangcheng.security.detect.training_data import Batch
+from yangcheng.security.detect.warm_start import model_from_onnx
 from yangcheng.security.objects import PROHIBITED
 
 __all__ = ["ONNX_OPSET", "TrainConfig", "export_onnx", "focal_loss", "train"]
 
 ONNX_OPSET = 17
 CHECKPOINT = "checkpoint.pt"
+CALIBRATION = 48
+"""Training images that set the BatchNorm statistics of a model continued from ONNX."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class TrainConfig:
     width: int = 32
     threads: int = 2
     checkpoint_every: int = 50
+    init_from: str = ""
+    """An exported model (.onnx) to go on training from; empty: from scratch."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,17 @@ def train(
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = CenterNet(len(PROHIBITED), width=config.width)
+    if config.init_from:
+        picks = np.random.default_rng([config.seed, 7]).permutation(len(data.x))[:CALIBRATION]
+        model = model_from_onnx(
+            Path(config.init_from), data.x[np.sort(picks)].astype(np.float32), config.width
+        )
+        if model.classes != len(PROHIBITED):
+            raise ValueError(
+                f"{config.init_from} detects {model.classes} classes, not {len(PROHIBITED)}"
+            )
+    else:
+        model = CenterNet(len(PROHIBITED), width=config.width)
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )

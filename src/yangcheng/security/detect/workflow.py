@@ -78,11 +78,22 @@ def train_detector(
     """Train into ``out`` and write ``out/xray-centernet-v1.onnx`` with its card."""
     for split in (train_split, validation_split):
         _simulate(cache, split, run, on_simulated)
+    continued = _training_of(Path(config.init_from)) if config.init_from else None
     data = load_split(cache, train_split)
     model = train(data, out, config, on_step)
     del data
     files = ModelFiles.at(out / f"{MODEL_NAME}-v1.onnx")
     export_onnx(model, files.onnx)
+    training: dict[str, Any] = {
+        "config": asdict(config),
+        "train_split": asdict(train_split),
+        "validation_split": asdict(validation_split),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {platform.processor() or platform.system()}",
+        "torch": _torch_version(),
+    }
+    if continued is not None:
+        training["continued_from"] = continued
     card = {
         "name": MODEL_NAME,
         "version": "1",
@@ -93,18 +104,21 @@ def train_detector(
         "inputs": list(INPUT_CHANNELS),
         "pixel_mm": 3.0,
         "classes": [{"id": c.id, "name": c.name, "category": c.category} for c in PROHIBITED],
-        "training": {
-            "config": asdict(config),
-            "train_split": asdict(train_split),
-            "validation_split": asdict(validation_split),
-            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": f"{platform.machine()} {platform.processor() or platform.system()}",
-            "torch": _torch_version(),
-        },
+        "training": training,
     }
     files.card_path.write_text(json.dumps(card, indent=2))
     calibrate_detector(files, cache, validation_split, run, on_detected)
     return files
+
+
+def _training_of(onnx: Path) -> dict[str, Any]:
+    """How the model training goes on from was itself trained, so the card tells the whole
+    chain."""
+    files = ModelFiles.at(onnx)
+    if not files.onnx.is_file():
+        raise FileNotFoundError(f"no model to go on from at {files.onnx}")
+    card = files.card() if files.card_path.is_file() else {}
+    return {"model": files.onnx.name, "training": card.get("training")}
 
 
 def calibrate_detector(

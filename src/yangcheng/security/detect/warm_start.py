@@ -1,0 +1,123 @@
+"""A trainable CenterNet from a shipped ONNX file, so training can go on from the model
+``make run`` serves instead of from scratch.
+
+Only the ONNX graph ships (a few MB); its exporter folded every BatchNorm into the
+convolution before it. The folded weights go back into the convolutions, and each
+BatchNorm is then set to the statistics its input really has on training images, with scale
+and shift chosen so that the eval-mode network computes exactly what the ONNX graph
+computes. Batch statistics during training are then close to the running ones, so the first
+steps do not throw the learnt function away.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+from torch import nn
+
+from yangcheng.security.detect.model import CenterNet
+
+__all__ = ["model_from_onnx"]
+
+
+def _convs_in_call_order(model: CenterNet, x: torch.Tensor) -> list[nn.Conv2d]:
+    order: list[nn.Conv2d] = []
+    hooks = [
+        m.register_forward_hook(lambda m, _i, _o: order.append(m))
+        for m in model.modules()
+        if isinstance(m, nn.Conv2d)
+    ]
+    with torch.no_grad():
+        model.eval()(x)
+    for h in hooks:
+        h.remove()
+    return order
+
+
+def _batchnorm_after(model: CenterNet) -> dict[nn.Conv2d, nn.BatchNorm2d]:
+    """Each bias-free convolution's BatchNorm: the module right after it in its block."""
+    pairs: dict[nn.Conv2d, nn.BatchNorm2d] = {}
+    modules = list(model.modules())
+    for m, following in itertools.pairwise(modules):
+        if isinstance(m, nn.Conv2d) and m.bias is None:
+            if not isinstance(following, nn.BatchNorm2d):
+                raise ValueError(f"a bias-free convolution without a BatchNorm after it: {m}")
+            pairs[m] = following
+    return pairs
+
+
+def model_from_onnx(path: Path, calibration: np.ndarray, width: int = 32) -> CenterNet:
+    """The CenterNet whose eval-mode forward equals ``path``'s graph; ``calibration`` is a
+    batch of network inputs ``[n, 3, h, w]`` (a few dozen training images) for the
+    BatchNorm statistics."""
+    graph = onnx.load(str(path)).graph
+    weights = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    gemms = [n for n in graph.node if n.op_type == "Gemm"]
+    heatmap = weights.get("model.heatmap.bias")
+    if heatmap is None or len(gemms) != 1:
+        raise ValueError(f"{path} is not an exported xray-centernet graph")
+    model = CenterNet(int(heatmap.shape[0]), width=width)
+    x = torch.from_numpy(np.asarray(calibration, np.float32))
+    order = _convs_in_call_order(model, x[:1])
+    if len(order) != len(convs):
+        raise ValueError(
+            f"{path} has {len(convs)} convolutions; a width-{width} CenterNet has {len(order)}"
+        )
+    norms = _batchnorm_after(model)
+    with torch.no_grad():
+        for module, node in zip(order, convs, strict=True):
+            w = torch.from_numpy(weights[node.input[1]].copy())
+            b = torch.from_numpy(weights[node.input[2]].copy())
+            if w.shape != module.weight.shape:
+                raise ValueError(
+                    f"{path}: convolution {node.name} is {tuple(w.shape)}, "
+                    f"expected {tuple(module.weight.shape)}"
+                )
+            module.weight.copy_(w)
+            if module.bias is not None:
+                module.bias.copy_(b)
+                continue
+            bn = norms[module]
+            mean, var = _running(bn)
+            bn.weight.fill_(1.0)
+            bn.bias.copy_(b)
+            mean.zero_()
+            var.fill_(1.0 - bn.eps)
+        gemm = gemms[0]
+        model.bag.weight.copy_(torch.from_numpy(weights[gemm.input[1]].copy()))
+        model.bag.bias.copy_(torch.from_numpy(weights[gemm.input[2]].copy()))
+        _calibrate(model, x, norms)
+    return model
+
+
+def _calibrate(model: CenterNet, x: torch.Tensor, norms: dict[nn.Conv2d, nn.BatchNorm2d]) -> None:
+    stats: dict[nn.Conv2d, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def keep(conv: nn.Module, _inputs: object, y: torch.Tensor) -> None:
+        assert isinstance(conv, nn.Conv2d)
+        stats[conv] = (y.mean(dim=(0, 2, 3)), y.var(dim=(0, 2, 3), unbiased=False))
+
+    hooks = [conv.register_forward_hook(keep) for conv in norms]
+    model.eval()(x)
+    for h in hooks:
+        h.remove()
+    for conv, bn in norms.items():
+        mean, var = stats[conv]
+        shift = bn.bias.clone()  # the folded convolution's bias
+        running_mean, running_var = _running(bn)
+        running_mean.copy_(mean)
+        running_var.copy_(var)
+        bn.weight.copy_(torch.sqrt(var + bn.eps))
+        bn.bias.copy_(mean + shift)
+
+
+def _running(bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    if bn.running_mean is None or bn.running_var is None:
+        raise ValueError(f"{bn} keeps no running statistics")
+    return bn.running_mean, bn.running_var
