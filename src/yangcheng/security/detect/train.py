@@ -105,7 +105,8 @@ def train(
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if config.init_from:
+    checkpoint = out_dir / CHECKPOINT
+    if config.init_from and not checkpoint.exists():  # a checkpoint holds the weights already
         picks = np.random.default_rng([config.seed, 7]).permutation(len(data.x))[:CALIBRATION]
         model = model_from_onnx(
             Path(config.init_from), data.x[np.sort(picks)].astype(np.float32), config.width
@@ -122,7 +123,6 @@ def train(
     steps_per_epoch = max(len(data.x) // config.batch_size, 1)
     total = steps_per_epoch * config.epochs
     step = 0
-    checkpoint = out_dir / CHECKPOINT
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=False)
         if state["config"] != asdict(config):
