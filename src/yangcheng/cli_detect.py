@@ -137,10 +137,19 @@ def calibrate_command(
     val_images: Annotated[int, typer.Option(min=1, help="Standard validation bags.")] = 800,
     val_hard_images: Annotated[int, typer.Option(min=0, help="Hard validation bags.")] = 200,
     workers: Annotated[int, typer.Option(min=1)] = 2,
+    flips: Annotated[
+        str | None,
+        typer.Option(
+            help="Test-time views to serve with, comma-separated: none, left_right, up_down, "
+            "both [the card's]."
+        ),
+    ] = None,
 ) -> None:
     """Fix the alarm rule and threshold again on the validation split (after a change to the
-    rules or the splits) and write them into the card; recorded test figures are dropped."""
+    rules, the views or the splits) and write them into the card; recorded test figures are
+    dropped."""
     from yangcheng.platform.compute import LocalExecutor
+    from yangcheng.security.detect.infer import check_flips
     from yangcheng.security.detect.model_files import ModelFiles
     from yangcheng.security.detect.workflow import calibrate_detector, split_of
 
@@ -149,6 +158,12 @@ def calibrate_command(
         raise typer.BadParameter(
             f"needs {files.onnx} and its card {files.card_path}", param_hint="--model"
         )
+    views = None
+    if flips is not None:
+        try:
+            views = check_flips(tuple(f.strip() for f in flips.split(",") if f.strip()))
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--flips") from error
     pool = LocalExecutor("process", workers)
     try:
         calibrate_detector(
@@ -156,12 +171,16 @@ def calibrate_command(
             cache or _home() / "cache",
             split_of("validation", val_images, val_hard_images, (201, 202)),
             pool.map_unordered,
+            flips=views,
         )
     finally:
         pool.shutdown()
     card = files.card()
     point = card["operating_point"]
-    console.print(f"alarm rule {point['alarm_rule']}, threshold {point['threshold']:.4f}")
+    console.print(
+        f"alarm rule {point['alarm_rule']}, threshold {point['threshold']:.4f}, views "
+        f"{', '.join(card.get('test_time_flips', ['none']))}"
+    )
     _print_reports([card["validation"]])
 
 

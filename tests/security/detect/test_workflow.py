@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> N
     card = json.loads(files.card_path.read_text())
     assert card["training"]["train_split"]["parts"] == [[101, 4, False], [102, 2, True]]
     assert card["validation"]["images"] == 4 and len(card["classes"]) == 23
+    assert files.flips == ("none", "left_right", "up_down", "both")
     assert 0 <= files.threshold <= 1
     assert len(list((tmp_path / "c" / "train").glob("*.npz"))) == 2
 
@@ -78,18 +80,24 @@ def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> N
         "--workers",
         "1",
     ]
-    recalibrated = CliRunner().invoke(app, calibrate)
+    recalibrated = CliRunner().invoke(app, [*calibrate, "--flips", "none,up_down"])
     assert recalibrated.exit_code == 0, recalibrated.output
-    assert "alarm rule" in recalibrated.output
+    assert "alarm rule" in recalibrated.output and "views none, up_down" in recalibrated.output
     card = json.loads(files.card_path.read_text())
     assert "test" not in card and card["operating_point"]["alarm_rule"] in ALARM_RULES
+    assert files.flips == ("none", "up_down")
+    bad_view = CliRunner().invoke(app, [*calibrate, "--flips", "none,sideways"])
+    assert bad_view.exit_code == 2 and "sideways" in bad_view.output
+    assert files.flips == ("none", "up_down")  # a refused request leaves the card alone
 
     out = args.index("--out") + 1
     more = [*args[:out], str(tmp_path / "m2"), *args[out + 1 :], "--init-from", str(files.onnx)]
     continued = CliRunner().invoke(app, more)
     assert continued.exit_code == 0, continued.output
     training = ModelFiles.at(tmp_path / "m2" / "xray-centernet-v1.onnx").card()["training"]
-    assert training["config"]["init_from"] == str(files.onnx.resolve())
+    assert training["config"]["init_from"] == files.onnx.name
+    digest = hashlib.sha256(files.onnx.read_bytes()).hexdigest()
+    assert training["continued_from"]["sha256"] == digest
     assert training["continued_from"]["training"] == card["training"]
 
 

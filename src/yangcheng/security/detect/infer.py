@@ -22,11 +22,14 @@ from yangcheng.security.objects import PROHIBITED
 
 __all__ = [
     "ALARM_RULES",
+    "FLIPS",
     "MATERIAL_CLASSES",
     "BagResult",
     "Detection",
     "XrayDetector",
+    "check_flips",
     "material_band",
+    "merge_views",
 ]
 
 _PAD = 32
@@ -54,6 +57,27 @@ class Detection:
     material: str
     material_consistent: bool
     """False for a material-defined class whose material evidence is not organic."""
+
+
+FLIPS: dict[str, tuple[int, ...]] = {
+    "none": (),
+    "left_right": (2,),
+    "up_down": (1,),
+    "both": (1, 2),
+}
+"""Test-time views of a bag, as the ``(channel, row, column)`` axes each one mirrors.
+
+A bag has no up or down on the belt, so a mirrored bag is as real as the original, and the
+bag head errs differently on each: averaging it over the views (one batched ONNX call) cuts
+the bags missed at 15 % false alarms (validation 29 -> 18 of 748 with all four, for ~2x the
+network time). The card names the views its threshold was fixed with."""
+
+
+def check_flips(flips: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [f for f in flips if f not in FLIPS]
+    if unknown or not flips:
+        raise ValueError(f"test-time flips {unknown or 'none given'}: use some of {list(FLIPS)}")
+    return flips
 
 
 ALARM_RULES = ("detections", "bag_head", "mean")
@@ -86,8 +110,10 @@ class XrayDetector:
         threads: int = 2,
         max_detections: int = 50,
         rule: str | None = None,
+        flips: tuple[str, ...] | None = None,
     ) -> None:
         self.files = model
+        self.flips = check_flips(tuple(flips if flips is not None else model.flips))
         self.threshold = float(threshold if threshold is not None else model.threshold)
         self.rule = rule if rule is not None else model.alarm_rule
         if self.rule not in ALARM_RULES:
@@ -140,8 +166,9 @@ class XrayDetector:
         _, h, w = x.shape
         ph, pw = -h % _PAD, -w % _PAD
         padded = np.pad(x, ((0, 0), (0, ph), (0, pw))) if ph or pw else x
-        outputs: list[np.ndarray] = self._session.run(None, {"x": padded[None].astype(np.float32)})
-        return outputs
+        views = np.stack([np.flip(padded, FLIPS[f]) for f in self.flips]).astype(np.float32)
+        outputs: list[np.ndarray] = self._session.run(None, {"x": views})
+        return merge_views(outputs, self.flips)
 
     def _decode(self, x: np.ndarray, outputs: list[np.ndarray]) -> list[Detection]:
         scores, size, offset = (o[0] for o in outputs[:3])
@@ -186,6 +213,28 @@ class XrayDetector:
                 )
             )
         return out
+
+
+def merge_views(outputs: list[np.ndarray], flips: tuple[str, ...]) -> list[np.ndarray]:
+    """One bag's outputs (batch of one) from the outputs of its mirrored views.
+
+    The bag head is averaged over the views. The boxes come from the first view, mirrored
+    back: the graph's heatmaps are already peak-suppressed, and averaging them splits a peak
+    that two views put one cell apart into two half-height ones (validation mAP 0.75 -> 0.71).
+    An offset ``o`` within its cell on a mirrored axis reads ``1 - o`` in the original: the
+    input is padded to whole cells before the flip, so a cell maps exactly to its mirror.
+    """
+    flip = FLIPS[flips[0]]
+    scores, size, offset = (np.flip(o[0], flip) for o in outputs[:3])
+    if flip:
+        offset = offset.copy()
+        for axis in flip:
+            channel = 0 if axis == 2 else 1  # offset channels are (x, y)
+            offset[channel] = 1.0 - offset[channel]
+    merged = [scores[None], size[None], offset[None]]
+    if len(outputs) > 3:
+        merged.append(outputs[3].reshape(len(flips), -1).mean(axis=0).reshape(1, -1))
+    return merged
 
 
 def bag_probability(outputs: list[np.ndarray]) -> float | None:

@@ -38,6 +38,12 @@ class ModelFiles:
         return str(self.card()["operating_point"].get("alarm_rule", "detections"))
 
     @property
+    def flips(self) -> tuple[str, ...]:
+        """The test-time views (``infer.FLIPS``) the threshold was fixed with; older cards:
+        the bag as scanned only."""
+        return tuple(self.card().get("test_time_flips", ["none"]))
+
+    @property
     def threshold(self) -> float:
         """The bag-alarm operating threshold chosen on the validation split."""
         return float(self.card()["operating_point"]["threshold"])

@@ -5,6 +5,7 @@ threshold on validation, and write the card that ships beside the weights.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from yangcheng.security.detect.evaluate import (
     detect_split,
     report,
 )
+from yangcheng.security.detect.infer import FLIPS, check_flips
 from yangcheng.security.detect.inputs import INPUT_CHANNELS
 from yangcheng.security.detect.model_files import ModelFiles
 from yangcheng.security.detect.train import StepReport, TrainConfig, export_onnx, train
@@ -93,6 +95,8 @@ def train_detector(
         "torch": _torch_version(),
     }
     if continued is not None:
+        # The path is this machine's; the name and digest say which model it was anywhere.
+        training["config"]["init_from"] = Path(config.init_from).name
         training["continued_from"] = continued
     card = {
         "name": MODEL_NAME,
@@ -105,6 +109,7 @@ def train_detector(
         "pixel_mm": 3.0,
         "classes": [{"id": c.id, "name": c.name, "category": c.category} for c in PROHIBITED],
         "training": training,
+        "test_time_flips": list(FLIPS),
     }
     files.card_path.write_text(json.dumps(card, indent=2))
     calibrate_detector(files, cache, validation_split, run, on_detected)
@@ -118,7 +123,8 @@ def _training_of(onnx: Path) -> dict[str, Any]:
     if not files.onnx.is_file():
         raise FileNotFoundError(f"no model to go on from at {files.onnx}")
     card = files.card() if files.card_path.is_file() else {}
-    return {"model": files.onnx.name, "training": card.get("training")}
+    digest = hashlib.sha256(files.onnx.read_bytes()).hexdigest()
+    return {"model": files.onnx.name, "sha256": digest, "training": card.get("training")}
 
 
 def calibrate_detector(
@@ -127,9 +133,17 @@ def calibrate_detector(
     validation_split: Split,
     run: Run,
     on_detected: Callable[[int], None] | None = None,
+    flips: tuple[str, ...] | None = None,
 ) -> None:
     """Fix the alarm rule and threshold on the validation split and write them, with the
-    validation figures, into the card (test figures recorded earlier no longer apply)."""
+    validation figures, into the card (test figures recorded earlier no longer apply).
+
+    ``flips`` (``infer.FLIPS``) changes the test-time views the card serves with first.
+    """
+    if flips is not None:
+        card = files.card()
+        card["test_time_flips"] = list(check_flips(flips))
+        files.card_path.write_text(json.dumps(card, indent=2))
     _simulate(cache, validation_split, run, None)
     results = detect_split(files.onnx, cache, validation_split, run, on_detected)
     rule, threshold = choose_rule(results)
