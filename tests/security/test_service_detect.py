@@ -17,6 +17,7 @@ from tests.conftest import KeyMaker, wait_for_job
 from yangcheng.platform.catalog import InvalidInput, Registry
 from yangcheng.security import service
 from yangcheng.security.dataset import STANDARD_TEST, XrayBaggageDataset
+from yangcheng.security.detect.model_files import DEFAULT_MODEL
 from yangcheng.security.objects import CLASSES
 from yangcheng.security.service_detect import DETECT
 
@@ -38,6 +39,12 @@ def test_registered_with_its_model_card() -> None:
     assert NAME in registry.capabilities
     card = next(c for c in registry.models.values() if c.name == "xray-centernet")
     assert "CenterNet" in card.description and card.artifact
+    assert ", ".join(DEFAULT_MODEL.flips) in card.description
+
+
+def test_says_which_views_the_bag_head_averaged() -> None:
+    out = DETECT.invoke({"simulated": {"seed": STANDARD_TEST.seed, "index": 0}})
+    assert out.views == list(DEFAULT_MODEL.flips)  # type: ignore[attr-defined]
 
 
 def test_finds_the_items_of_test_bags_where_they_are() -> None:

@@ -107,6 +107,10 @@ class DetectResponse(BaseModel):
         "mean (of the two), as fixed on the validation split."
     )
     threshold: float
+    views: list[str] = Field(
+        description="The mirrored views of the bag (none, left_right, up_down, both) the bag "
+        "head was averaged over; boxes are the first view's."
+    )
     width: int
     height: int
     detections: list[DetectionOut]
@@ -207,6 +211,7 @@ def detect(req: DetectRequest) -> DetectResponse:
         else round(result.bag_probability, 4),
         alarm_rule=model.rule,
         threshold=threshold,
+        views=list(model.flips),
         width=width,
         height=height,
         detections=out,
@@ -246,7 +251,8 @@ def model_card() -> ModelCard:
         version=card["version"],
         task=card["task"],
         description=f"{card['architecture']}; inputs: {', '.join(card['inputs'])}. Alarm "
-        f"threshold {operating['threshold']:.4f} ({operating['rule']}).",
+        f"threshold {operating['threshold']:.4f} ({operating['rule']}), bag head averaged "
+        f"over the views {', '.join(DEFAULT_MODEL.flips)}.",
         licence="Apache-2.0 (weights trained here on simulated data)",
         training_data=f"simulated bags: {card['training']['train_split']}",
         metrics=metrics,
