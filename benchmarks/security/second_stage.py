@@ -15,9 +15,12 @@ script asks two questions on the fixed test sets:
 
 Simulating the four splits takes ~25 min on 2 cores the first time (shards are cached);
 detection ~3 min. Measured 2026-12-02 on the first weights: no gain (2.30 % against 2.23 %
-missed at 15 % false alarms on test-standard). Again 2026-12-03 on the continued weights
-(the reference file): mixed, 1.45 % against 1.25 % on test-standard, 5.9 % against 7.0 % on
-test-hard, and more false alarms at the zero-miss threshold, so it is not part of the product.
+missed at 15 % false alarms on test-standard). Again 2026-12-03 on the continued weights:
+mixed, 1.45 % against 1.25 % on test-standard, 5.9 % against 7.0 % on test-hard, and more
+false alarms at the zero-miss threshold. Again 2026-12-03 on the 14,800-bag weights served
+with four views (the reference file): 0.66 % against 0.72 % on test-standard (10 bags against
+11), 4.5 % against 3.7 % on test-hard, 1.6 % against 1.5 % on validation; still no clear gain,
+so it is not part of the product.
 """
 
 from __future__ import annotations
