@@ -60,12 +60,14 @@ class ImageResult:
         return alarm_score(self.detections, self.bag_probability, self.rule)
 
 
-def _detect_shard(onnx: str, path: str) -> tuple[str, list[ImageResult]]:
+def _detect_shard(
+    onnx: str, path: str, flips: tuple[str, ...] | None = None
+) -> tuple[str, list[ImageResult]]:
     """Executor task: one shard through a single-threaded detector (and single-threaded
-    BLAS: the executor's processes are the parallelism)."""
+    BLAS: the executor's processes are the parallelism); ``flips`` overrides the card's."""
     # No card yet when validation runs: the threshold and rule are applied to the results.
     files = ModelFiles.at(Path(onnx))
-    detector = XrayDetector(files, threshold=1.0, threads=1, rule="detections")
+    detector = XrayDetector(files, threshold=1.0, threads=1, rule="detections", flips=flips)
     with np.load(path) as shard:
         xs = shard["x"]
         boxes = json.loads(str(shard["boxes"]))
@@ -85,15 +87,17 @@ def detect_split(
     split: Split,
     run: Callable[[Callable[..., Any], list[tuple[Any, ...]]], Iterator[Any]],
     progress: Callable[[int], None] | None = None,
+    flips: tuple[str, ...] | None = None,
 ) -> list[ImageResult]:
-    """Run the detector over every (built) shard of ``split``, in the split's order."""
+    """Run the detector over every (built) shard of ``split``, in the split's order, with
+    the card's test-time views unless ``flips`` names others."""
     calls = []
     for part, (_, images, _) in enumerate(split.parts):
         for lo in range(0, images, SHARD):
             path = shard_path(root, split, part, lo)
             if not path.exists():
                 raise FileNotFoundError(f"{path} is missing: build the {split.name} split first")
-            calls.append((str(onnx), str(path)))
+            calls.append((str(onnx), str(path), flips))
     order = {c[1]: i for i, c in enumerate(calls)}
     done: dict[int, list[ImageResult]] = {}
     for results in run(_detect_shard, calls):

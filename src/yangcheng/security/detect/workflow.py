@@ -138,16 +138,15 @@ def calibrate_detector(
     """Fix the alarm rule and threshold on the validation split and write them, with the
     validation figures, into the card (test figures recorded earlier no longer apply).
 
-    ``flips`` (``infer.FLIPS``) changes the test-time views the card serves with first.
+    ``flips`` (``infer.FLIPS``) changes the test-time views the card serves with; they are
+    written with the threshold fixed for them, so an interrupted run leaves the card as it was.
     """
-    if flips is not None:
-        card = files.card()
-        card["test_time_flips"] = list(check_flips(flips))
-        files.card_path.write_text(json.dumps(card, indent=2))
+    views = check_flips(flips) if flips is not None else files.flips
     _simulate(cache, validation_split, run, None)
-    results = detect_split(files.onnx, cache, validation_split, run, on_detected)
+    results = detect_split(files.onnx, cache, validation_split, run, on_detected, views)
     rule, threshold = choose_rule(results)
     card = files.card()
+    card["test_time_flips"] = list(views)
     card["operating_point"] = {
         "threshold": threshold,
         "alarm_rule": rule,
