@@ -127,6 +127,77 @@ def train_command(
     _print_reports([card["validation"]])
 
 
+@security_app.command("retrain")
+def retrain_command(
+    out: Annotated[Path, typer.Option(help="Folder for the stages (stage-1, stage-2, ...).")],
+    card: Annotated[
+        Path | None,
+        typer.Option(help="The model card whose training chain to replay [the shipped one]."),
+    ] = None,
+    cache: Annotated[
+        Path | None, typer.Option(help="Simulated shards [$YANGCHENG_HOME/security/cache].")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes simulating bags.")] = 2,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="Torch threads [each run's recorded].")
+    ] = None,
+) -> None:
+    """Rebuild a model from scratch by replaying every training run its card records (the
+    shipped weights came from several, each continued from the last); re-running resumes."""
+    import json
+
+    from yangcheng.platform.compute import LocalExecutor
+    from yangcheng.security.detect.model_files import DEFAULT_MODEL
+    from yangcheng.security.detect.replay import Stage, replay_training, training_chain
+    from yangcheng.security.detect.train import StepReport
+
+    card = card or DEFAULT_MODEL.card_path
+    try:
+        chain = training_chain(json.loads(card.read_text())["training"])
+    except FileNotFoundError as error:
+        raise typer.BadParameter(f"no such card: {card}", param_hint="--card") from error
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+        raise typer.BadParameter(
+            f"{card} holds no replayable training chain: {error}", param_hint="--card"
+        ) from error
+    pool = LocalExecutor("process", workers)
+    try:
+        with _bar() as bar:
+            tasks, current = _Tasks(bar), chain[0]
+
+            def stage(number: int, s: Stage) -> None:
+                nonlocal tasks, current
+                tasks, current = _Tasks(bar), s
+                bar.console.print(
+                    f"[bold]run {number} of {len(chain)}[/]: {s.config.epochs} epochs, lr "
+                    f"{s.config.lr:g}, {s.train_split.images} training bags"
+                )
+
+            def step(r: StepReport) -> None:
+                tasks.update("training", r.step, r.total, f"bag {r.bag:.3f}")
+
+            files = replay_training(
+                chain,
+                cache or _home() / "cache",
+                out,
+                pool.map_unordered,
+                threads=threads,
+                on_stage=stage,
+                on_simulated=lambda name, done, total: tasks.update(
+                    f"simulating {name}", done, total
+                ),
+                on_step=step,
+                on_detected=lambda n: tasks.advance(
+                    "validating", n, current.validation_split.images
+                ),
+            )
+    finally:
+        pool.shutdown()
+    result = files.card()
+    console.print(f"[bold]{files.onnx}[/] threshold {result['operating_point']['threshold']:.4f}")
+    _print_reports([result["validation"]])
+
+
 @security_app.command("calibrate")
 def calibrate_command(
     model: Annotated[Path, typer.Option(help="An .onnx with its .json card.")],

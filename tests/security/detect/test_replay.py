@@ -1,0 +1,108 @@
+"""Replaying a card's chain of training runs: read in the right order, refused when broken,
+and rebuilt on a toy budget run by run, each continued from the last."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from yangcheng.cli import app
+from yangcheng.security.detect.model_files import DEFAULT_MODEL, ModelFiles
+from yangcheng.security.detect.replay import training_chain
+
+
+def _run(epochs: int, lr: float, train: int, source: dict[str, Any] | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "config": {"epochs": epochs, "batch_size": 3, "lr": lr, "threads": 1},
+        "train_split": {"name": "train", "parts": [[101, train, False], [102, 1, True]]},
+        "validation_split": {"name": "validation", "parts": [[201, 2, False], [202, 1, True]]},
+    }
+    if source is not None:
+        entry["config"]["init_from"] = "xray-centernet-v1.onnx"
+        entry["continued_from"] = {"model": "xray-centernet-v1.onnx", "training": source}
+    return entry
+
+
+def test_the_shipped_chain_starts_from_scratch_and_grows() -> None:
+    chain = training_chain(DEFAULT_MODEL.card()["training"])
+    assert len(chain) >= 2
+    assert all(stage.config.init_from == "" for stage in chain)
+    first, last = chain[0], chain[-1]
+    assert first.train_split.parts == ((101, 5000, False), (102, 1500, True))
+    sizes = [stage.train_split.images for stage in chain]
+    assert sizes == sorted(sizes) and sizes[-1] > sizes[0]
+    assert last.validation_split.parts == ((201, 800, False), (202, 200, True))
+
+
+def test_a_chain_is_read_innermost_first() -> None:
+    chain = training_chain(_run(2, 1e-3, 5, _run(1, 2e-3, 3, None)))
+    assert [(s.config.epochs, s.config.lr, s.train_split.images) for s in chain] == [
+        (1, 2e-3, 4),
+        (2, 1e-3, 6),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("training", "says"),
+    [
+        (_run(1, 1e-3, 3, None) | {"config": {"init_from": "x.onnx"}}, "does not record"),
+        (
+            _run(1, 1e-3, 3, None) | {"continued_from": {"model": "old.onnx", "training": None}},
+            "old.onnx",
+        ),
+        ({"config": {"epochs": 1}}, "train_split"),
+        (_run(1, 1e-3, 3, None) | {"config": {"epochs": 1, "dropout": 0.1}}, "dropout"),
+    ],
+)
+def test_a_broken_chain_is_refused_with_the_reason(training: dict[str, Any], says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        training_chain(training)
+
+
+def test_retrain_rebuilds_each_run_from_the_last(tmp_path: Path) -> None:
+    card = tmp_path / "card.json"
+    card.write_text(json.dumps({"training": _run(1, 1e-3, 3, _run(1, 2e-3, 2, None))}))
+    args = [
+        "security",
+        "retrain",
+        "--card",
+        str(card),
+        "--out",
+        str(tmp_path / "r"),
+        "--cache",
+        str(tmp_path / "c"),
+        "--workers",
+        "1",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "run 1 of 2" in result.output and "run 2 of 2" in result.output
+    first = ModelFiles.at(tmp_path / "r" / "stage-1" / "xray-centernet-v1.onnx")
+    second = ModelFiles.at(tmp_path / "r" / "stage-2" / "xray-centernet-v1.onnx")
+    training = second.card()["training"]
+    assert training["train_split"]["parts"] == [[101, 3, False], [102, 1, True]]
+    assert training["config"]["lr"] == 1e-3 and training["config"]["batch_size"] == 3
+    digest = hashlib.sha256(first.onnx.read_bytes()).hexdigest()
+    assert training["continued_from"]["sha256"] == digest
+    assert training["continued_from"]["training"]["config"]["lr"] == 2e-3
+
+    before = second.onnx.stat().st_mtime_ns
+    again = CliRunner().invoke(app, args)  # both runs finished: nothing is trained again
+    assert again.exit_code == 0, again.output
+    assert second.onnx.stat().st_mtime_ns == before
+
+
+def test_retrain_names_a_card_it_cannot_replay(tmp_path: Path) -> None:
+    card = tmp_path / "card.json"
+    card.write_text(json.dumps({"name": "no training here"}))
+    for path in (card, tmp_path / "missing.json"):
+        result = CliRunner().invoke(
+            app, ["security", "retrain", "--card", str(path), "--out", str(tmp_path / "r")]
+        )
+        assert result.exit_code == 2
+        assert path.name in result.output
