@@ -154,8 +154,10 @@ def retrain_command(
     card = card or DEFAULT_MODEL.card_path
     try:
         chain = training_chain(json.loads(card.read_text())["training"])
-    except FileNotFoundError as error:
-        raise typer.BadParameter(f"no such card: {card}", param_hint="--card") from error
+    except OSError as error:
+        raise typer.BadParameter(
+            f"cannot read {card}: {error.strerror}", param_hint="--card"
+        ) from error
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         raise typer.BadParameter(
             f"{card} holds no replayable training chain: {error}", param_hint="--card"

@@ -100,7 +100,7 @@ def test_retrain_rebuilds_each_run_from_the_last(tmp_path: Path) -> None:
 def test_retrain_names_a_card_it_cannot_replay(tmp_path: Path) -> None:
     card = tmp_path / "card.json"
     card.write_text(json.dumps({"name": "no training here"}))
-    for path in (card, tmp_path / "missing.json"):
+    for path in (card, tmp_path / "missing.json", tmp_path):
         result = CliRunner().invoke(
             app, ["security", "retrain", "--card", str(path), "--out", str(tmp_path / "r")]
         )
