@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,22 +37,56 @@ def _bar() -> Progress:
 
 
 class _Tasks:
-    """One progress line per phase, created when the phase starts."""
+    """One progress line per phase, created when the phase starts.
 
-    def __init__(self, bar: Progress) -> None:
+    Rich draws a live bar only on a terminal; with output redirected to a log (a training
+    run left overnight) it would write nothing until the end, so there each phase instead
+    prints a plain line at most every ``every`` seconds and when it completes."""
+
+    def __init__(
+        self, bar: Progress, every: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.bar = bar
         self.tasks: dict[str, TaskID] = {}
+        self.plain = not bar.console.is_terminal
+        self.every = every
+        self.clock = clock
+        self.started: dict[str, float] = {}
+        self.logged: dict[str, float] = {}
+        self.done: dict[str, int] = {}
 
     def _task(self, name: str, total: int) -> TaskID:
         if name not in self.tasks:
             self.tasks[name] = self.bar.add_task(name, total=total, note="")
+            self.started[name] = self.logged[name] = self.clock()
         return self.tasks[name]
 
     def update(self, name: str, done: int, total: int, note: str = "") -> None:
-        self.bar.update(self._task(name, total), completed=done, total=total, note=note)
+        task = self._task(name, total)
+        self.bar.update(task, completed=done, total=total, note=note)
+        self._log(name, done, total, note)
 
     def advance(self, name: str, n: int, total: int) -> None:
-        self.bar.advance(self._task(name, total), n)
+        task = self._task(name, total)
+        self.bar.advance(task, n)
+        self.done[name] = self.done.get(name, 0) + n
+        self._log(name, self.done[name], total, "")
+
+    def _log(self, name: str, done: int, total: int, note: str) -> None:
+        if not self.plain:
+            return
+        now = self.clock()
+        if done < total and now - self.logged[name] < self.every:
+            return
+        self.logged[name] = now
+        elapsed = int(now - self.started[name])
+        stamp = datetime.now(UTC).strftime("%H:%M:%S")
+        self.bar.console.print(
+            f"{stamp} {name} {done}/{total} ({100 * done / max(total, 1):.0f} %) "
+            f"{elapsed // 60}m{elapsed % 60:02d}s {note}".rstrip(),
+            markup=False,
+            highlight=False,
+        )
 
 
 @security_app.command("train")
