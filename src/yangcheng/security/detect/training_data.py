@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from yangcheng.security.dataset import HARD_TEST, STANDARD_TEST, XrayBaggageDataset
 from yangcheng.security.detect.inputs import DOWNSAMPLE, network_input
+from yangcheng.security.detect.shard_images import ShardImages, map_member
 
 __all__ = [
     "SHARD",
@@ -59,9 +60,9 @@ TEST_SPLITS = {
 @dataclass
 class Batch:
     """Network inputs ``x[n, 3, h, w]`` and, per image, boxes ``[class_id, x0, y0, x1, y1]``
-    in network-input pixels."""
+    in network-input pixels. ``x`` is in memory or read in place from the shards."""
 
-    x: np.ndarray
+    x: np.ndarray | ShardImages
     boxes: list[np.ndarray]
 
 
@@ -139,7 +140,8 @@ def build_split(
 
 
 def load_split(root: Path, split: Split) -> Batch:
-    """Every shard of a built split, in order, in memory (float16: ~0.4 MB per bag)."""
+    """Every shard of a built split, in order: the boxes in memory, the images (float16,
+    ~0.4 MB per bag) mapped from the shard files."""
     xs: list[np.ndarray] = []
     boxes: list[np.ndarray] = []
     for part, (_, images, _) in enumerate(split.parts):
@@ -150,9 +152,9 @@ def load_split(root: Path, split: Split) -> Batch:
                     f"{path} is missing: build the {split.name} split first "
                     "(yangcheng security train builds it)"
                 )
+            xs.append(map_member(path, "x.npy"))
             with np.load(path) as shard:
-                xs.append(shard["x"])
                 boxes.extend(
                     np.array(b, np.float32).reshape(-1, 5) for b in json.loads(str(shard["boxes"]))
                 )
-    return Batch(np.concatenate(xs), boxes)
+    return Batch(ShardImages(xs), boxes)
