@@ -72,3 +72,10 @@ def test_a_terminal_gets_the_live_bar_only() -> None:
         clock.now = float(step)
         tasks.update("training", step, 120)
     assert "(100 %)" not in out.getvalue()
+
+
+def test_a_long_line_is_not_wrapped_in_a_log() -> None:
+    clock = _Clock()
+    tasks, out = _tasks(False, clock)
+    tasks.update("training", 1, 1, "heatmap 0.619 " * 12)
+    assert len(_lines(out)) == 1

@@ -86,6 +86,7 @@ class _Tasks:
             f"{elapsed // 60}m{elapsed % 60:02d}s {note}".rstrip(),
             markup=False,
             highlight=False,
+            soft_wrap=True,
         )
 
 
