@@ -203,7 +203,9 @@ def _run_on(executor, settings: Settings, n: int = 30) -> Job:
     job = service.submit(CAP, items(n))
     import time
 
-    for _ in range(1200):
+    # Generous: starting Ray alone took over two minutes on two cores busy with other work.
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
         job = service.get(job.id)
         if job.state not in ("queued", "running"):
             break
