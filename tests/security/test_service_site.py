@@ -184,6 +184,14 @@ def test_history_or_generated_but_not_both(
         ({"generated": {"days": 14}, "horizon_hours": 24 * 14 + 1}, ("horizon_hours",)),
         ({"generated": {"days": 13}}, ("generated", "days")),
         ({"generated": {"days": 14}, "alarm_fraction": 1.5}, ("alarm_fraction",)),
+        (
+            {"history": [{"checkpoint": "A", "hour": "2263-01-01T00:00:00Z", "count": 0}]},
+            ("history", 0, "hour"),
+        ),
+        (
+            {"history": [{"checkpoint": "A", "hour": "1601-01-01T00:00", "count": 0}]},
+            ("history", 0, "hour"),
+        ),
     ],
 )
 def test_malformed_requests_fail_validation_at_the_field(

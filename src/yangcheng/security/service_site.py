@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from yangcheng.platform.catalog import Capability, InvalidInput
 from yangcheng.security.site.arrivals import generate_arrivals
@@ -47,6 +47,18 @@ class ArrivalRecord(BaseModel):
         "with a zone (they are then read in UTC)."
     )
     count: int = Field(description="Items (passengers and bags) presented that hour, >= 0.")
+
+    @field_validator("hour")
+    @classmethod
+    def _within_the_forecasts_calendar(cls, hour: datetime) -> datetime:
+        """The forecast holds hours as nanosecond timestamps, which end in 2262."""
+        naive = hour.astimezone(UTC).replace(tzinfo=None) if hour.tzinfo else hour
+        if not pd.Timestamp.min < pd.Timestamp(naive) < pd.Timestamp.max:
+            raise ValueError(
+                f"is outside {pd.Timestamp.min:%Y-%m-%d} to {pd.Timestamp.max:%Y-%m-%d}, "
+                "the hours a forecast can hold"
+            )
+        return hour
 
 
 class GeneratedSite(BaseModel):
