@@ -36,6 +36,11 @@ DEFAULT_FORECAST_MARGIN = 0.15
 _RECORD_FIELD = {"unique_id": "checkpoint", "ds": "hour", "y": "count"}
 
 
+def _naive(hour: datetime) -> datetime:
+    """Hours with a zone are read in UTC; the forecast's timestamps carry none."""
+    return hour.astimezone(UTC).replace(tzinfo=None) if hour.tzinfo else hour
+
+
 class ArrivalRecord(BaseModel):
     """Items presented at one checkpoint in one hour."""
 
@@ -52,8 +57,7 @@ class ArrivalRecord(BaseModel):
     @classmethod
     def _within_the_forecasts_calendar(cls, hour: datetime) -> datetime:
         """The forecast holds hours as nanosecond timestamps, which end in 2262."""
-        naive = hour.astimezone(UTC).replace(tzinfo=None) if hour.tzinfo else hour
-        if not pd.Timestamp.min < pd.Timestamp(naive) < pd.Timestamp.max:
+        if not pd.Timestamp.min < pd.Timestamp(_naive(hour)) < pd.Timestamp.max:
             raise ValueError(
                 f"is outside {pd.Timestamp.min:%Y-%m-%d} to {pd.Timestamp.max:%Y-%m-%d}, "
                 "the hours a forecast can hold"
@@ -187,13 +191,10 @@ def _history_frame(records: list[ArrivalRecord]) -> pd.DataFrame:
         raise InvalidInput(
             f"history[{row}].hour", "mixes hours with and without a time zone; use one kind"
         )
-    hours = [
-        r.hour.astimezone(UTC).replace(tzinfo=None) if r.hour.tzinfo else r.hour for r in records
-    ]
     return pd.DataFrame(
         {
             "unique_id": [r.checkpoint for r in records],
-            "ds": pd.to_datetime(hours),
+            "ds": pd.to_datetime([_naive(r.hour) for r in records]),
             "y": np.array([r.count for r in records], dtype=float),
         }
     )
