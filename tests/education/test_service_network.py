@@ -15,7 +15,12 @@ def test_a_generated_network_is_analysed_and_scored_against_what_was_planted() -
     assert answer.n_nodes == 3_000 and answer.n_events == 15_000
     assert answer.recovery is not None
     assert answer.recovery.flags["isolated"]["recall"] > 0.9
-    assert answer.recovery.communities_nmi_courses > 0.5
+    # communities recover classes; a course holds ~11 classes, so NMI with courses sits near
+    # 0.5 by construction and only has to stay well above chance
+    assert answer.recovery.communities_nmi_classes > 0.85
+    assert answer.recovery.communities_nmi_courses > 0.4
+    again = analyze(AnalyzeRequest(n_nodes=3_000, seed=1, top=5))
+    assert again.recovery == answer.recovery
     ranks = [c.pagerank for c in answer.central_students]
     assert len(ranks) == 5 and ranks == sorted(ranks, reverse=True)
     assert {"generate_s", "analytics_s", "total_s"} <= set(answer.seconds)

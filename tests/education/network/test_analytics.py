@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import networkit as nk
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -26,6 +27,21 @@ def test_communities_recover_planted_courses(network: SyntheticNetwork) -> None:
     shuffled = np.random.default_rng(0).permutation(found.labels)
     assert agreement(shuffled, network.truth.course_of_student)["nmi"] < 0.3
     assert found.sizes().sum() == social.n_nodes
+
+
+def test_the_same_seed_gives_the_same_communities_on_several_threads(
+    network: SyntheticNetwork,
+) -> None:
+    social = social_graph(network.events)
+    threads = nk.getMaxNumberOfThreads()
+    nk.setNumberOfThreads(2)
+    try:
+        runs = [detect_communities(social.graph, seed=3).labels for _ in range(4)]
+        assert nk.getMaxNumberOfThreads() == 2
+    finally:
+        nk.setNumberOfThreads(threads)
+    for labels in runs[1:]:
+        assert np.array_equal(labels, runs[0])
 
 
 def test_influencers_are_found_by_repliers(network: SyntheticNetwork) -> None:
