@@ -69,7 +69,7 @@ FLIPS: dict[str, tuple[int, ...]] = {
 
 A bag has no up or down on the belt, so a mirrored bag is as real as the original, and the
 bag head errs differently on each: averaging it over the views (one batched ONNX call) cuts
-the bags missed at 15 % false alarms (on the shipped weights: validation 9 -> 7 of 748,
+the bags missed at 15 % false alarms (on the 26,800-bag weights: validation 9 -> 7 of 748,
 test-standard 9 -> 7 of 1,522, test-hard 13 -> 12 of 356; on earlier weights validation
 13 -> 9, 14 -> 13, 18 -> 11 and 29 -> 18; network 4 -> 14 ms, 17 -> 26 ms a bag on two
 cores). The card names the views its threshold was fixed with."""
