@@ -292,6 +292,7 @@ def calibrate_command(
         f"alarm rule {point['alarm_rule']}, threshold {point['threshold']:.4f}, views "
         f"{', '.join(card.get('test_time_flips', ['none']))}"
     )
+    console.print(f"a box alarms from score {files.box_threshold:.4f}")
     _print_reports([card["validation"]])
 
 
@@ -376,6 +377,14 @@ def _print_reports(reports: list[dict[str, Any]]) -> None:
                 f"({_pct(f['false_alarm_rate_ci95'][0])}-{_pct(f['false_alarm_rate_ci95'][1])})",
             )
         console.print(table)
+        if (boxes := r.get("boxes")) is not None:
+            console.print(
+                f"boxes marked as alarms (score >= {boxes['box_threshold']:.4f}): "
+                f"{boxes['marked_per_bag']:.2f} a bag, {boxes['false_marked_per_bag']:.2f} on "
+                f"no item; {_pct(boxes['clean_bags_marked'])} of clean bags have one; "
+                f"{_pct(boxes['located'])} of the {boxes['alarmed_threat_bags']} alarmed "
+                "threat bags have one on an item"
+            )
         ap = Table(title="AP@0.5 per class")
         ap.add_column("class")
         ap.add_column("AP", justify="right")
@@ -434,7 +443,8 @@ def detect_command(
         return
     table = Table(
         title=f"{'ALARM' if response.alarm else 'clear'}: bag score "
-        f"{response.bag_score:.3f}, threshold {response.threshold:.3f}"
+        f"{response.bag_score:.3f}, threshold {response.threshold:.3f} "
+        f"({response.alarm_rule}); a box alarms from {response.box_threshold:.3f}"
     )
     for column in ("class", "score", "box x,y,w,h", "Zeff", "material", "alarm"):
         table.add_column(column)

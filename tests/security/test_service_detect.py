@@ -47,6 +47,19 @@ def test_says_which_views_the_bag_head_averaged() -> None:
     assert out.views == list(DEFAULT_MODEL.flips)  # type: ignore[attr-defined]
 
 
+def test_an_alarmed_bag_marks_only_the_boxes_that_reach_the_box_threshold() -> None:
+    """The example bag alarms with a dozen boxes drawn; the faint ones are not marked."""
+    out = DETECT.invoke({"simulated": {"seed": 20261126, "index": 3}})
+    assert out.alarm and out.box_threshold == DEFAULT_MODEL.box_threshold  # type: ignore[attr-defined]
+    boxes = out.detections  # type: ignore[attr-defined]
+    marked = [d for d in boxes if d.alarm]
+    assert marked and len(marked) < len(boxes)
+    for d in boxes:
+        assert d.alarm == (d.material_consistent and d.score >= out.box_threshold)  # type: ignore[attr-defined]
+    drawn = out.annotated_image.boxes  # type: ignore[attr-defined]
+    assert [b.alarm for b in drawn] == [d.alarm for d in boxes]
+
+
 def test_finds_the_items_of_test_bags_where_they_are() -> None:
     """Recall at IoU 0.5 over the first bags of the standard test set, for items that show."""
     found = total = 0

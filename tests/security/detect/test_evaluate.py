@@ -7,6 +7,8 @@ from yangcheng.security.detect.evaluate import (
     ImageResult,
     average_precision,
     bag_figures,
+    box_figures,
+    choose_box_threshold,
     choose_threshold,
     proportion_interval,
     threshold_at_false_alarm,
@@ -69,3 +71,46 @@ def test_the_alarm_rule_with_fewest_validation_false_alarms_is_chosen() -> None:
     assert bag_figures(results, threshold).false_alarms == 0
     no_head = [ImageResult(r.gt, r.detections) for r in results]
     assert choose_rule(no_head)[0] == "detections"
+
+
+def test_the_box_threshold_keeps_best_boxes_of_clean_bags_within_the_false_alarm_budget() -> None:
+    def bag(gt: list[list[float]], det: float, head: float) -> ImageResult:
+        return ImageResult(
+            np.array(gt, np.float32).reshape(-1, 5), [_det(1, (0, 0, 9, 9), det)], head, "bag_head"
+        )
+
+    threat = [[1, 0, 0, 9, 9]]
+    clean = [bag([], s, 0.5) for s in (0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.1, 0.1, 0.1, 0.1)]
+    results = [bag(threat, 0.9, 0.5), *clean]
+    limit = choose_box_threshold(results, 0.2)
+    # Two of ten clean bags may carry a marked box: 0.8 and 0.6; 0.4 must stay unmarked.
+    assert 0.4 < limit <= 0.6
+    assert sum(r.detections[0].score >= limit for r in clean) == 2
+    assert choose_box_threshold(results, 0.0) > 0.8
+    assert all(r.rule == "bag_head" for r in results)  # the bags' own rule is left as it was
+
+
+def test_box_figures_count_marked_boxes_on_and_off_the_items() -> None:
+    def bag(gt: list[list[float]], dets: list[Detection], head: float) -> ImageResult:
+        return ImageResult(np.array(gt, np.float32).reshape(-1, 5), dets, head, "bag_head")
+
+    item = [[1, 0, 0, 10, 10]]
+    results = [
+        # alarmed, its item marked, one faint box unmarked
+        bag(item, [_det(1, (0, 0, 10, 10), 0.6), _det(2, (50, 50, 9, 9), 0.1)], 0.9),
+        # alarmed by the head alone: a marked box, but beside the item
+        bag(item, [_det(1, (40, 40, 10, 10), 0.5)], 0.8),
+        bag(item, [_det(1, (0, 0, 10, 10), 0.9)], 0.01),  # not alarmed: not counted as located
+        bag([], [_det(3, (5, 5, 9, 9), 0.7)], 0.5),  # a clean bag with a marked box
+        bag([], [_det(3, (5, 5, 9, 9), 0.7, ok=False)], 0.5),  # the material says no
+    ]
+    figures = box_figures(results, 0.05, 0.3)
+    assert figures.box_threshold == 0.3
+    assert figures.marked_per_bag == pytest.approx(4 / 5)
+    assert figures.false_marked_per_bag == pytest.approx(2 / 5)
+    assert figures.clean_bags_marked == pytest.approx(1 / 2)
+    assert (figures.alarmed_threat_bags, figures.located) == (2, pytest.approx(1 / 2))
+    # Under the detections rule a box is marked at the bag threshold.
+    for r in results:
+        r.rule = "detections"
+    assert box_figures(results, 0.05, 0.3).marked_per_bag == pytest.approx(5 / 5)

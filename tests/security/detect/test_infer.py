@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from yangcheng.security.dataset import XrayBaggageDataset
-from yangcheng.security.detect.infer import FLIPS, XrayDetector
+from yangcheng.security.detect.infer import FLIPS, Detection, XrayDetector, box_alarm
 from yangcheng.security.detect.inputs import network_input
 from yangcheng.security.detect.model_files import DEFAULT_MODEL, ModelFiles
 
@@ -87,5 +87,27 @@ def test_older_cards_serve_the_bag_as_scanned(tmp_path: Path) -> None:
     shutil.copy(DEFAULT_MODEL.onnx, onnx)
     card = DEFAULT_MODEL.card()
     card.pop("test_time_flips", None)
+    card["operating_point"].pop("box_threshold", None)
     onnx.with_suffix(".json").write_text(json.dumps(card))
     assert ModelFiles.at(onnx).flips == ("none",)
+    assert ModelFiles.at(onnx).box_threshold == DEFAULT_MODEL.threshold
+
+
+def test_the_shipped_card_marks_boxes_above_its_bag_threshold() -> None:
+    """The zero-miss bag threshold is low; a box needs more to be shown as the reason."""
+    assert DEFAULT_MODEL.alarm_rule == "bag_head"
+    assert 0 < DEFAULT_MODEL.threshold < DEFAULT_MODEL.box_threshold < 1
+    assert XrayDetector(DEFAULT_MODEL).box_threshold == DEFAULT_MODEL.box_threshold
+
+
+def test_a_box_alarms_by_the_rule_the_bag_alarms_by() -> None:
+    def det(score: float, consistent: bool = True) -> Detection:
+        return Detection(1, "knife", "x", score, (0, 0, 9, 9), 20.0, 1.0, "metal", consistent)
+
+    assert box_alarm(det(0.3), "bag_head", 0.05, 0.25)
+    assert not box_alarm(det(0.2), "bag_head", 0.05, 0.25)
+    assert not box_alarm(det(0.2), "mean", 0.05, 0.25)
+    # Under the detections rule the bag alarms on its best box: the bag threshold is the box's.
+    assert box_alarm(det(0.2), "detections", 0.05, 0.25)
+    assert box_alarm(det(0.2), "bag_head", 0.05, None)
+    assert not box_alarm(det(0.9, consistent=False), "bag_head", 0.05, 0.25)

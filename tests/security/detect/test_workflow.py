@@ -50,6 +50,7 @@ def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> N
     assert card["validation"]["images"] == 4 and len(card["classes"]) == 23
     assert files.flips == ("none", "left_right", "up_down", "both")
     assert 0 <= files.threshold <= 1
+    assert card["operating_point"]["box_threshold"] == files.box_threshold
     assert len(list((tmp_path / "c" / "train").glob("*.npz"))) == 2
 
     detector = XrayDetector(files, min_score=0.0)

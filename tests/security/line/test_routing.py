@@ -56,3 +56,20 @@ def test_overlapping_classes_fold_into_one_object_and_faint_boxes_are_hidden() -
     routed = RoutingPolicy(show_score=0.2).route(_bag(dets, threshold=0.05), "detections")
     assert [d["class_name"] for d in routed.detections] == ["gun", "knife"]
     assert routed.detections[0]["also_possible"] == ["gun_part"]
+
+
+def test_under_the_bag_head_only_boxes_at_the_box_threshold_are_named_as_alarms() -> None:
+    """The bag head alarmed; the faint box is shown but not named as the reason."""
+    dets = [
+        _det("knife", 0.4),
+        Detection(2, "lighter", "x", 0.25, (200.0, 200.0, 30.0, 10.0), 20.0, 1.0, "metal", True),
+    ]
+    bag = BagResult(dets, 0.9, True, 0.05, 0.9, box_threshold=0.3)
+    routed = RoutingPolicy(show_score=0.2).route(bag, "bag_head")
+    assert routed.route == "divert"
+    assert [(d["class_name"], d["alarm"]) for d in routed.detections] == [
+        ("knife", True),
+        ("lighter", False),
+    ]
+    assert any("knife" in r for r in routed.reasons)
+    assert not any("lighter" in r for r in routed.reasons)

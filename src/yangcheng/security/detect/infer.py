@@ -27,6 +27,8 @@ __all__ = [
     "BagResult",
     "Detection",
     "XrayDetector",
+    "box_alarm",
+    "box_limit",
     "check_flips",
     "material_band",
     "merge_views",
@@ -98,6 +100,8 @@ class BagResult:
     bag_probability: float | None = None
     """The bag head's threat probability, for graphs that have one."""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    box_threshold: float | None = None
+    """The card's score from which a box is shown as an alarm; None: the bag threshold."""
 
 
 class XrayDetector:
@@ -117,6 +121,8 @@ class XrayDetector:
         self.files = model
         self.flips = check_flips(tuple(flips if flips is not None else model.flips))
         self.threshold = float(threshold if threshold is not None else model.threshold)
+        # A detector given its own threshold (before a card has one) marks boxes at it.
+        self.box_threshold = model.box_threshold if threshold is None else None
         self.rule = rule if rule is not None else model.alarm_rule
         if self.rule not in ALARM_RULES:
             raise ValueError(f"alarm rule {self.rule!r} is not one of {ALARM_RULES}")
@@ -156,6 +162,7 @@ class XrayDetector:
             self.threshold,
             probability,
             {"preprocess": 1000 * (t1 - t0), "network": 1000 * (t2 - t1)},
+            self.box_threshold,
         )
 
     def detect_input(self, x: np.ndarray) -> tuple[list[Detection], float | None]:
@@ -253,6 +260,24 @@ def alarm_score(
     if bag_probability is None:
         raise ValueError(f"the alarm rule is {rule} but the graph has no bag output")
     return bag_probability if rule == "bag_head" else (best_box + bag_probability) / 2
+
+
+def box_limit(rule: str, threshold: float, box_threshold: float | None) -> float:
+    """The score from which the operator is shown a box as an alarm.
+
+    Under the detections rule the bag alarms on its best box, so a box alarms at the bag
+    threshold. Under the bag-head rules the bag's score is no one box's: a box alarms from the
+    card's box threshold, which keeps the faint boxes of an alarmed bag unmarked.
+    """
+    return threshold if rule == "detections" or box_threshold is None else box_threshold
+
+
+def box_alarm(
+    detection: Detection, rule: str, threshold: float, box_threshold: float | None
+) -> bool:
+    return detection.material_consistent and detection.score >= box_limit(
+        rule, threshold, box_threshold
+    )
 
 
 def _material_evidence(

@@ -48,5 +48,12 @@ class ModelFiles:
         """The bag-alarm operating threshold chosen on the validation split."""
         return float(self.card()["operating_point"]["threshold"])
 
+    @property
+    def box_threshold(self) -> float:
+        """The score from which a box is shown as an alarm (``evaluate.choose_box_threshold``);
+        older cards: the bag threshold."""
+        point = self.card()["operating_point"]
+        return float(point.get("box_threshold", point["threshold"]))
+
 
 DEFAULT_MODEL = ModelFiles.at(WEIGHTS_DIR / "xray-centernet-v1.onnx")

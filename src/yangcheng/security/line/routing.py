@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from yangcheng.security.detect.infer import BagResult, alarm_score
+from yangcheng.security.detect.infer import BagResult, box_alarm
 from yangcheng.security.detect.overlap import fold_overlaps
 
 Route = Literal["clear", "divert", "stop_belt"]
@@ -53,10 +53,7 @@ class RoutingPolicy:
         for d in result.detections:
             if d.score < min(threshold, self.show_score):
                 continue
-            box_alarm = (
-                d.material_consistent
-                and alarm_score([d], result.bag_probability, rule) >= threshold
-            )
+            alarm = box_alarm(d, rule, threshold, result.box_threshold)
             candidates.append(
                 {
                     "class_name": d.class_name,
@@ -64,7 +61,7 @@ class RoutingPolicy:
                     "box_xywh": [round(v, 1) for v in d.box_xywh],
                     "material": d.material,
                     "z_eff": None if d.z_eff is None else round(d.z_eff, 2),
-                    "alarm": box_alarm,
+                    "alarm": alarm,
                     "also_possible": [],
                 }
             )
