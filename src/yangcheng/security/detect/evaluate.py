@@ -333,14 +333,8 @@ def choose_box_threshold(results: list[ImageResult], rate: float = MAX_FALSE_ALA
     the item among a dozen faint ones. A box marked at this score would, as the best box of
     its bag, flag no more than ``rate`` of the clean validation bags.
     """
-    rules = [r.rule for r in results]
-    for r in results:
-        r.rule = "detections"
-    try:
-        return threshold_at_false_alarm(results, rate)
-    finally:
-        for r, rule in zip(results, rules, strict=True):
-            r.rule = rule
+    best_box = [ImageResult(r.gt, r.detections, r.bag_probability) for r in results]
+    return threshold_at_false_alarm(best_box, rate)
 
 
 def report(
