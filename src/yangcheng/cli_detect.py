@@ -112,6 +112,13 @@ def train_command(
         Path | None,
         typer.Option(help="Go on training from this exported .onnx (e.g. the shipped one)."),
     ] = None,
+    train_seeds: Annotated[
+        str,
+        typer.Option(
+            help="Generator seeds of the standard and the hard training bags; new seeds give "
+            "a continued run fresh bags without re-simulating the ones it has seen."
+        ),
+    ] = "101,102",
 ) -> None:
     """Simulate the splits, train (resuming from the last checkpoint), export ONNX, set the
     alarm threshold on validation. Copy the .onnx and .json into the package to ship them."""
@@ -121,6 +128,7 @@ def train_command(
 
     out = out or _home() / "detector"
     cache = cache or _home() / "cache"
+    seeds = _train_seeds(train_seeds)
     if init_from is not None and not init_from.is_file():
         raise typer.BadParameter(f"no such model: {init_from}", param_hint="--init-from")
     config = TrainConfig(
@@ -148,7 +156,7 @@ def train_command(
             files = train_detector(
                 cache,
                 out,
-                split_of("train", train_images, hard_images, (101, 102)),
+                split_of("train", train_images, hard_images, seeds),
                 split_of("validation", val_images, val_hard_images, (201, 202)),
                 config,
                 pool.map_unordered,
@@ -163,6 +171,29 @@ def train_command(
     card = files.card()
     console.print(f"[bold]{files.onnx}[/] threshold {card['operating_point']['threshold']:.4f}")
     _print_reports([card["validation"]])
+
+
+def _train_seeds(text: str) -> tuple[int, int]:
+    """Two seeds, kept apart from the validation and test bags' so training never sees them."""
+    from yangcheng.security.detect.training_data import TEST_SPLITS, VALIDATION_SPLIT
+
+    try:
+        standard, hard = (int(part) for part in text.split(","))
+    except ValueError as error:
+        raise typer.BadParameter(
+            f"{text!r} is not two integer seeds like 101,102", param_hint="--train-seeds"
+        ) from error
+    held = {seed: "validation" for seed, _, _ in VALIDATION_SPLIT.parts}
+    held.update({seed: "test" for split in TEST_SPLITS.values() for seed, _, _ in split.parts})
+    for value in (standard, hard):
+        if value in held:
+            raise typer.BadParameter(
+                f"seed {value} makes the {held[value]} bags; training must not see them",
+                param_hint="--train-seeds",
+            )
+    if standard < 0 or hard < 0:
+        raise typer.BadParameter("seeds must not be negative", param_hint="--train-seeds")
+    return standard, hard
 
 
 @security_app.command("retrain")

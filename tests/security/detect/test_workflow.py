@@ -93,9 +93,11 @@ def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> N
 
     out = args.index("--out") + 1
     more = [*args[:out], str(tmp_path / "m2"), *args[out + 1 :], "--init-from", str(files.onnx)]
-    continued = CliRunner().invoke(app, more)
+    continued = CliRunner().invoke(app, [*more, "--train-seeds", "103,104"])
     assert continued.exit_code == 0, continued.output
     training = ModelFiles.at(tmp_path / "m2" / "xray-centernet-v1.onnx").card()["training"]
+    assert training["train_split"]["parts"] == [[103, 4, False], [104, 2, True]]
+    assert len(list((tmp_path / "c" / "train").glob("*.npz"))) == 4  # the fresh bags' shards
     assert training["config"]["init_from"] == files.onnx.name
     digest = hashlib.sha256(files.onnx.read_bytes()).hexdigest()
     assert training["continued_from"]["sha256"] == digest
@@ -114,6 +116,9 @@ def test_evaluate_refuses_unknown_sets_and_missing_models(
         app, ["security", "train", "--init-from", str(tmp_path / "x.onnx")]
     )
     assert no_start.exit_code == 2 and "--init-from" in no_start.output
+    for seeds, why in (("101", "two integer seeds"), ("101,202", "validation bags")):
+        bad_seeds = CliRunner().invoke(app, ["security", "train", "--train-seeds", seeds])
+        assert bad_seeds.exit_code == 2 and why in bad_seeds.output, bad_seeds.output
     no_card = CliRunner().invoke(
         app, ["security", "calibrate", "--model", str(tmp_path / "x.onnx")]
     )
