@@ -100,8 +100,8 @@ def train_command(
     ] = None,
     train_images: Annotated[int, typer.Option(min=1, help="Standard training bags.")] = 5000,
     hard_images: Annotated[int, typer.Option(min=0, help="Hard training bags.")] = 1500,
-    val_images: Annotated[int, typer.Option(min=1, help="Standard validation bags.")] = 800,
-    val_hard_images: Annotated[int, typer.Option(min=0, help="Hard validation bags.")] = 200,
+    val_images: Annotated[int, typer.Option(min=1, help="Standard validation bags.")] = 3200,
+    val_hard_images: Annotated[int, typer.Option(min=0, help="Hard validation bags.")] = 800,
     epochs: Annotated[int, typer.Option(min=1)] = 6,
     batch_size: Annotated[int, typer.Option(min=1)] = 16,
     lr: Annotated[float, typer.Option(min=1e-6, max=1.0)] = 2e-3,
@@ -217,12 +217,20 @@ def retrain_command(
 
     from yangcheng.platform.compute import LocalExecutor
     from yangcheng.security.detect.model_files import DEFAULT_MODEL
-    from yangcheng.security.detect.replay import Stage, replay_training, training_chain
+    from yangcheng.security.detect.replay import (
+        Stage,
+        recorded_split,
+        replay_training,
+        training_chain,
+    )
     from yangcheng.security.detect.train import StepReport
 
     card = card or DEFAULT_MODEL.card_path
     try:
-        chain = training_chain(json.loads(card.read_text())["training"])
+        recorded = json.loads(card.read_text())
+        chain = training_chain(recorded["training"])
+        final = recorded.get("operating_point", {}).get("validation_split")
+        final_validation = recorded_split(final) if final else None
     except OSError as error:
         raise typer.BadParameter(
             f"cannot read {card}: {error.strerror}", param_hint="--card"
@@ -261,12 +269,70 @@ def retrain_command(
                 on_detected=lambda n: tasks.advance(
                     "validating", n, current.validation_split.images
                 ),
+                final_validation=final_validation,
             )
     finally:
         pool.shutdown()
     result = files.card()
     console.print(f"[bold]{files.onnx}[/] threshold {result['operating_point']['threshold']:.4f}")
     _print_reports([result["validation"]])
+
+
+@security_app.command("average")
+def average_command(
+    model: Annotated[Path, typer.Option(help="A run continued with --init-from: its .onnx.")],
+    start: Annotated[Path, typer.Option(help="The .onnx that run went on from.")],
+    out: Annotated[Path, typer.Option(help="Folder for the averaged model and its card.")],
+    weight: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="The run's share of the mean.")
+    ] = 0.5,
+    cache: Annotated[
+        Path | None,
+        typer.Option(help="Simulated shards [$YANGCHENG_HOME/security/cache]."),
+    ] = None,
+    val_images: Annotated[int, typer.Option(min=1, help="Standard validation bags.")] = 3200,
+    val_hard_images: Annotated[int, typer.Option(min=0, help="Hard validation bags.")] = 800,
+    workers: Annotated[int, typer.Option(min=1)] = 2,
+) -> None:
+    """Average a continued run's weights with those it started from and calibrate the mean on
+    validation (compare its card with the run's and the start's before shipping it)."""
+    from yangcheng.platform.compute import LocalExecutor
+    from yangcheng.security.detect.average import average_with_start
+    from yangcheng.security.detect.model_files import ModelFiles
+    from yangcheng.security.detect.workflow import MODEL_NAME, calibrate_detector, split_of
+
+    run = ModelFiles.at(model)
+    if not run.onnx.is_file() or not run.card_path.is_file():
+        raise typer.BadParameter(
+            f"needs {run.onnx} and its card {run.card_path}", param_hint="--model"
+        )
+    if not start.is_file():
+        raise typer.BadParameter(f"no such model: {start}", param_hint="--start")
+    files = ModelFiles.at(out / f"{MODEL_NAME}-v1.onnx")
+    try:
+        average_with_start(run, start, files, weight)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--start") from error
+    split = split_of("validation", val_images, val_hard_images, (201, 202))
+    pool = LocalExecutor("process", workers)
+    try:
+        with _bar() as bar:
+            tasks = _Tasks(bar)
+            calibrate_detector(
+                files,
+                cache or _home() / "cache",
+                split,
+                pool.map_unordered,
+                on_detected=lambda n: tasks.advance("validating", n, split.images),
+                on_simulated=lambda name, done, total: tasks.update(
+                    f"simulating {name}", done, total
+                ),
+            )
+    finally:
+        pool.shutdown()
+    card = files.card()
+    console.print(f"[bold]{files.onnx}[/] threshold {card['operating_point']['threshold']:.4f}")
+    _print_reports([card["validation"]])
 
 
 @security_app.command("calibrate")
@@ -276,8 +342,8 @@ def calibrate_command(
         Path | None,
         typer.Option(help="Simulated shards [$YANGCHENG_HOME/security/cache]."),
     ] = None,
-    val_images: Annotated[int, typer.Option(min=1, help="Standard validation bags.")] = 800,
-    val_hard_images: Annotated[int, typer.Option(min=0, help="Hard validation bags.")] = 200,
+    val_images: Annotated[int, typer.Option(min=1, help="Standard validation bags.")] = 3200,
+    val_hard_images: Annotated[int, typer.Option(min=0, help="Hard validation bags.")] = 800,
     workers: Annotated[int, typer.Option(min=1)] = 2,
     flips: Annotated[
         str | None,
@@ -306,15 +372,22 @@ def calibrate_command(
             views = check_flips(tuple(f.strip() for f in flips.split(",") if f.strip()))
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="--flips") from error
+    split = split_of("validation", val_images, val_hard_images, (201, 202))
     pool = LocalExecutor("process", workers)
     try:
-        calibrate_detector(
-            files,
-            cache or _home() / "cache",
-            split_of("validation", val_images, val_hard_images, (201, 202)),
-            pool.map_unordered,
-            flips=views,
-        )
+        with _bar() as bar:
+            tasks = _Tasks(bar)
+            calibrate_detector(
+                files,
+                cache or _home() / "cache",
+                split,
+                pool.map_unordered,
+                on_detected=lambda n: tasks.advance("validating", n, split.images),
+                flips=views,
+                on_simulated=lambda name, done, total: tasks.update(
+                    f"simulating {name}", done, total
+                ),
+            )
     finally:
         pool.shutdown()
     card = files.card()

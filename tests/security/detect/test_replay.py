@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from yangcheng.cli import app
+from yangcheng.security.detect.average import AVERAGE_KEY
 from yangcheng.security.detect.model_files import DEFAULT_MODEL, ModelFiles
 from yangcheng.security.detect.replay import training_chain
 
@@ -57,6 +58,8 @@ def test_a_chain_is_read_innermost_first() -> None:
         ),
         ({"config": {"epochs": 1}}, "train_split"),
         (_run(1, 1e-3, 3, None) | {"config": {"epochs": 1, "dropout": 0.1}}, "dropout"),
+        (_run(1, 1e-3, 3, None) | {AVERAGE_KEY: {"weight": 0.5}}, "start it does not have"),
+        (_run(1, 1e-3, 3, _run(1, 1e-3, 2, None)) | {AVERAGE_KEY: {"weight": 2}}, "outside"),
     ],
 )
 def test_a_broken_chain_is_refused_with_the_reason(training: dict[str, Any], says: str) -> None:
@@ -95,6 +98,29 @@ def test_retrain_rebuilds_each_run_from_the_last(tmp_path: Path) -> None:
     again = CliRunner().invoke(app, args)  # both runs finished: nothing is trained again
     assert again.exit_code == 0, again.output
     assert second.onnx.stat().st_mtime_ns == before
+
+
+def test_an_averaged_run_is_replayed_as_its_mean_with_the_start(tmp_path: Path) -> None:
+    averaged = _run(1, 1e-3, 3, _run(1, 2e-3, 2, None)) | {AVERAGE_KEY: {"weight": 0.5}}
+    assert [s.average_with_start for s in training_chain(averaged)] == [0.0, 0.5]
+    final = {"name": "validation", "parts": [[201, 3, False], [202, 1, True]]}
+    card = tmp_path / "card.json"
+    card.write_text(
+        json.dumps({"training": averaged, "operating_point": {"validation_split": final}})
+    )
+    args = ["security", "retrain", "--card", str(card), "--out", str(tmp_path / "r")]
+    result = CliRunner().invoke(app, [*args, "--cache", str(tmp_path / "c"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    first = ModelFiles.at(tmp_path / "r" / "stage-1" / "xray-centernet-v1.onnx")
+    run = ModelFiles.at(tmp_path / "r" / "stage-2" / "run" / "xray-centernet-v1.onnx")
+    mean = ModelFiles.at(tmp_path / "r" / "stage-2" / "xray-centernet-v1.onnx")
+    assert mean.card()["training"][AVERAGE_KEY] == {"weight": 0.5}
+    digest = hashlib.sha256(first.onnx.read_bytes()).hexdigest()
+    assert run.card()["training"]["continued_from"]["sha256"] == digest
+    assert mean.onnx.read_bytes() not in (run.onnx.read_bytes(), first.onnx.read_bytes())
+    # the last model's threshold comes from the split the card's threshold came from
+    assert mean.card()["operating_point"]["validation_split"] == final
+    assert first.card()["operating_point"]["validation_split"]["parts"][0] == [201, 2, False]
 
 
 def test_retrain_names_a_card_it_cannot_replay(tmp_path: Path) -> None:

@@ -86,6 +86,8 @@ def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> N
     assert "alarm rule" in recalibrated.output and "views none, up_down" in recalibrated.output
     card = json.loads(files.card_path.read_text())
     assert "test" not in card and card["operating_point"]["alarm_rule"] in ALARM_RULES
+    split = card["operating_point"]["validation_split"]  # the bags the threshold came from
+    assert split == {"name": "validation", "parts": [[201, 3, False], [202, 1, True]]}
     assert files.flips == ("none", "up_down")
     bad_view = CliRunner().invoke(app, [*calibrate, "--flips", "none,sideways"])
     assert bad_view.exit_code == 2 and "sideways" in bad_view.output
@@ -102,6 +104,17 @@ def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> N
     digest = hashlib.sha256(files.onnx.read_bytes()).hexdigest()
     assert training["continued_from"]["sha256"] == digest
     assert training["continued_from"]["training"] == card["training"]
+
+    run = tmp_path / "m2" / "xray-centernet-v1.onnx"
+    average = ["security", "average", "--model", str(run), "--out", str(tmp_path / "m3")]
+    average += ["--cache", str(tmp_path / "c"), "--val-images", "3", "--val-hard-images", "1"]
+    wrong = CliRunner().invoke(app, [*average, "--start", str(run), "--workers", "1"])
+    assert wrong.exit_code == 2 and "--start" in wrong.output, wrong.output
+    mean = CliRunner().invoke(app, [*average, "--start", str(files.onnx), "--workers", "1"])
+    assert mean.exit_code == 0, mean.output
+    averaged = ModelFiles.at(tmp_path / "m3" / "xray-centernet-v1.onnx").card()
+    assert averaged["training"]["averaged_with_start"] == {"weight": 0.5}
+    assert averaged["operating_point"]["validation_split"]["parts"][0] == [201, 3, False]
 
 
 def test_evaluate_refuses_unknown_sets_and_missing_models(

@@ -5,7 +5,9 @@ scratch with one command (``yangcheng security retrain``).
 Each run's card nests the card of the model it went on from (``continued_from``); read from
 the innermost out, that is the list of runs to repeat. Every stage trains into a folder of
 its own and resumes from its checkpoint, so an interrupted replay goes on where it stopped;
-a finished stage (its model calibrated) is not trained again.
+a finished stage (its model calibrated) is not trained again. A run whose weights were
+averaged with its start (``average.AVERAGE_KEY``) trains into ``stage-N/run`` and its mean
+with the previous stage's model becomes the stage's model.
 """
 
 from __future__ import annotations
@@ -15,12 +17,18 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from yangcheng.security.detect.average import AVERAGE_KEY, average_with_start
 from yangcheng.security.detect.model_files import ModelFiles
 from yangcheng.security.detect.train import StepReport, TrainConfig
 from yangcheng.security.detect.training_data import Split
-from yangcheng.security.detect.workflow import MODEL_NAME, Run, train_detector
+from yangcheng.security.detect.workflow import (
+    MODEL_NAME,
+    Run,
+    calibrate_detector,
+    train_detector,
+)
 
-__all__ = ["Stage", "replay_training", "training_chain"]
+__all__ = ["Stage", "recorded_split", "replay_training", "training_chain"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,8 @@ class Stage:
     config: TrainConfig
     train_split: Split
     validation_split: Split
+    average_with_start: float = 0.0
+    """The weight of the run's end in its mean with its start; 0 keeps the run as trained."""
 
 
 def training_chain(training: dict[str, Any]) -> list[Stage]:
@@ -71,14 +81,21 @@ def _stage(entry: dict[str, Any], depth: int) -> Stage:
     unknown = sorted(set(config) - known)
     if unknown:
         raise ValueError(f"run {depth} has training settings this version lacks: {unknown}")
+    average = entry.get(AVERAGE_KEY)
+    weight = float(average["weight"]) if isinstance(average, dict) else 0.0
+    if average is not None and not 0.0 < weight <= 1.0:
+        raise ValueError(f"run {depth} records an average weight {average!r} outside (0, 1]")
+    if weight and not entry.get("continued_from"):
+        raise ValueError(f"run {depth} is averaged with a start it does not have")
     return Stage(
         replace(TrainConfig(**config), init_from=""),
-        _split(train_split),
-        _split(validation_split),
+        recorded_split(train_split),
+        recorded_split(validation_split),
+        weight,
     )
 
 
-def _split(recorded: dict[str, Any]) -> Split:
+def recorded_split(recorded: dict[str, Any]) -> Split:
     return Split(
         str(recorded["name"]),
         tuple((int(seed), int(n), bool(hard)) for seed, n, hard in recorded["parts"]),
@@ -96,9 +113,11 @@ def replay_training(
     on_simulated: Callable[[str, int, int], None] | None = None,
     on_step: Callable[[StepReport], None] | None = None,
     on_detected: Callable[[int], None] | None = None,
+    final_validation: Split | None = None,
 ) -> ModelFiles:
     """Train every stage into ``out/stage-N`` in turn, each from the last one's model;
-    returns the last stage's model."""
+    returns the last stage's model, calibrated on ``final_validation`` when given (the
+    shipped threshold came from a bigger validation split than the runs used)."""
     if not chain:
         raise ValueError("no training runs to replay")
     previous: ModelFiles | None = None
@@ -113,20 +132,33 @@ def replay_training(
         if on_stage is not None:
             on_stage(number, stage)
         if not _finished(files):
-            train_detector(
-                cache,
-                folder,
-                stage.train_split,
-                stage.validation_split,
-                config,
-                run,
-                on_simulated=on_simulated,
-                on_step=on_step,
-                on_detected=on_detected,
-            )
+            averaged = bool(stage.average_with_start) and previous is not None
+            trained = ModelFiles.at(folder / "run" / files.onnx.name) if averaged else files
+            if not _finished(trained):
+                train_detector(
+                    cache,
+                    trained.onnx.parent,
+                    stage.train_split,
+                    stage.validation_split,
+                    config,
+                    run,
+                    on_simulated=on_simulated,
+                    on_step=on_step,
+                    on_detected=on_detected,
+                )
+            if averaged and previous is not None:
+                average_with_start(trained, previous.onnx, files, stage.average_with_start)
+                calibrate_detector(files, cache, stage.validation_split, run, on_detected)
         previous = files
     assert previous is not None
+    if final_validation is not None and _calibrated_on(previous) != final_validation:
+        calibrate_detector(previous, cache, final_validation, run, on_detected)
     return previous
+
+
+def _calibrated_on(files: ModelFiles) -> Split | None:
+    recorded = files.card().get("operating_point", {}).get("validation_split")
+    return recorded_split(recorded) if recorded else None
 
 
 def _finished(files: ModelFiles) -> bool:

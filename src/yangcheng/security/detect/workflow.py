@@ -136,6 +136,7 @@ def calibrate_detector(
     run: Run,
     on_detected: Callable[[int], None] | None = None,
     flips: tuple[str, ...] | None = None,
+    on_simulated: Callable[[str, int, int], None] | None = None,
 ) -> None:
     """Fix the alarm rule and threshold on the validation split and write them, with the
     validation figures, into the card (test figures recorded earlier no longer apply).
@@ -144,7 +145,7 @@ def calibrate_detector(
     written with the threshold fixed for them, so an interrupted run leaves the card as it was.
     """
     views = check_flips(flips) if flips is not None else files.flips
-    _simulate(cache, validation_split, run, None)
+    _simulate(cache, validation_split, run, on_simulated)
     results = detect_split(files.onnx, cache, validation_split, run, on_detected, views)
     rule, threshold = choose_rule(results)
     box_threshold = choose_box_threshold(results)
@@ -159,6 +160,7 @@ def calibrate_detector(
         "box_rule": "a box is shown as an alarm from this score: as its bag's best box it "
         f"flags at most {MAX_FALSE_ALARM_RATE:.0%} of clean validation bags (under the "
         "detections rule, the bag threshold)",
+        "validation_split": {"name": validation_split.name, "parts": validation_split.parts},
     }
     card["validation"] = report(results, validation_split.name, threshold, box_threshold).to_json()
     card.pop("test", None)
