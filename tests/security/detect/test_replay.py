@@ -35,9 +35,13 @@ def test_the_shipped_chain_starts_from_scratch_and_grows() -> None:
     assert all(stage.config.init_from == "" for stage in chain)
     first, last = chain[0], chain[-1]
     assert first.train_split.parts == ((101, 5000, False), (102, 1500, True))
-    sizes = [stage.train_split.images for stage in chain]
+    sizes = [s.train_split.images for s in chain if s.train_split.parts[0][0] == 101]
     assert sizes == sorted(sizes) and sizes[-1] > sizes[0]
     assert last.validation_split.parts == ((201, 800, False), (202, 200, True))
+    # the last run took fresh bags and was averaged with its start
+    assert last.train_split.parts == ((103, 8000, False), (104, 4000, True))
+    assert last.average_with_start == 0.5
+    assert [s.average_with_start for s in chain[:-1]] == [0.0] * (len(chain) - 1)
 
 
 def test_a_chain_is_read_innermost_first() -> None:
