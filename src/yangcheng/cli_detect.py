@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from yangcheng.cli_security import security_app
+
+if TYPE_CHECKING:
+    from yangcheng.security.detect.model_files import ModelFiles
 
 console = Console()
 
@@ -278,6 +281,38 @@ def retrain_command(
     _print_reports([result["validation"]])
 
 
+def _calibrate(
+    files: ModelFiles,
+    cache: Path | None,
+    val_images: int,
+    val_hard_images: int,
+    workers: int,
+    views: tuple[str, ...] | None,
+) -> None:
+    """Calibrate on the validation split with a progress bar (simulating what is missing)."""
+    from yangcheng.platform.compute import LocalExecutor
+    from yangcheng.security.detect.workflow import calibrate_detector, split_of
+
+    split = split_of("validation", val_images, val_hard_images, (201, 202))
+    pool = LocalExecutor("process", workers)
+    try:
+        with _bar() as bar:
+            tasks = _Tasks(bar)
+            calibrate_detector(
+                files,
+                cache or _home() / "cache",
+                split,
+                pool.map_unordered,
+                on_detected=lambda n: tasks.advance("validating", n, split.images),
+                flips=views,
+                on_simulated=lambda name, done, total: tasks.update(
+                    f"simulating {name}", done, total
+                ),
+            )
+    finally:
+        pool.shutdown()
+
+
 @security_app.command("average")
 def average_command(
     model: Annotated[Path, typer.Option(help="A run continued with --init-from: its .onnx.")],
@@ -296,10 +331,9 @@ def average_command(
 ) -> None:
     """Average a continued run's weights with those it started from and calibrate the mean on
     validation (compare its card with the run's and the start's before shipping it)."""
-    from yangcheng.platform.compute import LocalExecutor
     from yangcheng.security.detect.average import average_with_start
     from yangcheng.security.detect.model_files import ModelFiles
-    from yangcheng.security.detect.workflow import MODEL_NAME, calibrate_detector, split_of
+    from yangcheng.security.detect.workflow import MODEL_NAME
 
     run = ModelFiles.at(model)
     if not run.onnx.is_file() or not run.card_path.is_file():
@@ -313,23 +347,7 @@ def average_command(
         average_with_start(run, start, files, weight)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--start") from error
-    split = split_of("validation", val_images, val_hard_images, (201, 202))
-    pool = LocalExecutor("process", workers)
-    try:
-        with _bar() as bar:
-            tasks = _Tasks(bar)
-            calibrate_detector(
-                files,
-                cache or _home() / "cache",
-                split,
-                pool.map_unordered,
-                on_detected=lambda n: tasks.advance("validating", n, split.images),
-                on_simulated=lambda name, done, total: tasks.update(
-                    f"simulating {name}", done, total
-                ),
-            )
-    finally:
-        pool.shutdown()
+    _calibrate(files, cache, val_images, val_hard_images, workers, None)
     card = files.card()
     console.print(f"[bold]{files.onnx}[/] threshold {card['operating_point']['threshold']:.4f}")
     _print_reports([card["validation"]])
@@ -356,10 +374,8 @@ def calibrate_command(
     """Fix the alarm rule and threshold again on the validation split (after a change to the
     rules, the views or the splits) and write them into the card; recorded test figures are
     dropped."""
-    from yangcheng.platform.compute import LocalExecutor
     from yangcheng.security.detect.infer import check_flips
     from yangcheng.security.detect.model_files import ModelFiles
-    from yangcheng.security.detect.workflow import calibrate_detector, split_of
 
     files = ModelFiles.at(model)
     if not files.onnx.is_file() or not files.card_path.is_file():
@@ -372,24 +388,7 @@ def calibrate_command(
             views = check_flips(tuple(f.strip() for f in flips.split(",") if f.strip()))
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="--flips") from error
-    split = split_of("validation", val_images, val_hard_images, (201, 202))
-    pool = LocalExecutor("process", workers)
-    try:
-        with _bar() as bar:
-            tasks = _Tasks(bar)
-            calibrate_detector(
-                files,
-                cache or _home() / "cache",
-                split,
-                pool.map_unordered,
-                on_detected=lambda n: tasks.advance("validating", n, split.images),
-                flips=views,
-                on_simulated=lambda name, done, total: tasks.update(
-                    f"simulating {name}", done, total
-                ),
-            )
-    finally:
-        pool.shutdown()
+    _calibrate(files, cache, val_images, val_hard_images, workers, views)
     card = files.card()
     point = card["operating_point"]
     console.print(
