@@ -132,8 +132,8 @@ def replay_training(
         if on_stage is not None:
             on_stage(number, stage)
         if not _finished(files):
-            averaged = bool(stage.average_with_start) and previous is not None
-            trained = ModelFiles.at(folder / "run" / files.onnx.name) if averaged else files
+            start = previous if stage.average_with_start else None
+            trained = ModelFiles.at(folder / "run" / files.onnx.name) if start else files
             if not _finished(trained):
                 train_detector(
                     cache,
@@ -146,8 +146,8 @@ def replay_training(
                     on_step=on_step,
                     on_detected=on_detected,
                 )
-            if averaged and previous is not None:
-                average_with_start(trained, previous.onnx, files, stage.average_with_start)
+            if start is not None:
+                average_with_start(trained, start.onnx, files, stage.average_with_start)
                 calibrate_detector(files, cache, stage.validation_split, run, on_detected)
         previous = files
     assert previous is not None
