@@ -122,6 +122,16 @@ def train_command(
             "a continued run fresh bags without re-simulating the ones it has seen."
         ),
     ] = "101,102",
+    focus: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated class names (e.g. razor_blade,powder) whose bags each epoch "
+            "shows --focus-repeat times."
+        ),
+    ] = "",
+    focus_repeat: Annotated[
+        int, typer.Option(min=1, help="How often an epoch shows a bag with a --focus class.")
+    ] = 1,
 ) -> None:
     """Simulate the splits, train (resuming from the last checkpoint), export ONNX, set the
     alarm threshold on validation. Copy the .onnx and .json into the package to ship them."""
@@ -134,14 +144,19 @@ def train_command(
     seeds = _train_seeds(train_seeds)
     if init_from is not None and not init_from.is_file():
         raise typer.BadParameter(f"no such model: {init_from}", param_hint="--init-from")
-    config = TrainConfig(
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        seed=seed,
-        threads=threads,
-        init_from=str(init_from.resolve()) if init_from is not None else "",
-    )
+    try:
+        config = TrainConfig(
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            threads=threads,
+            init_from=str(init_from.resolve()) if init_from is not None else "",
+            focus=tuple(n.strip() for n in focus.split(",") if n.strip()),
+            focus_repeat=focus_repeat,
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--focus") from error
     pool = LocalExecutor("process", workers)
     try:
         with _bar() as bar:

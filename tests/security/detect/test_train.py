@@ -8,7 +8,13 @@ import pytest
 import torch
 
 from yangcheng.security.detect.model import CenterNet, ExportWrapper
-from yangcheng.security.detect.train import StepReport, TrainConfig, export_onnx, train
+from yangcheng.security.detect.train import (
+    StepReport,
+    TrainConfig,
+    epoch_pool,
+    export_onnx,
+    train,
+)
 from yangcheng.security.detect.training_data import Batch
 
 _CONFIG = TrainConfig(epochs=2, batch_size=2, warmup_steps=1, width=8, threads=1,
@@ -71,3 +77,26 @@ def test_resuming_with_other_settings_is_refused(tmp_path: Path) -> None:
     other = TrainConfig(**{**_CONFIG.__dict__, "lr": 0.1})
     with pytest.raises(ValueError, match="resume with the same settings"):
         train(_data(), tmp_path, other)
+
+
+def test_focus_repeats_the_bags_holding_a_focus_class() -> None:
+    data = _data()  # classes 1, 2, 3, 1, 2, 3 (knife, gun, gun_part)
+    assert epoch_pool(data.boxes, _CONFIG).tolist() == [0, 1, 2, 3, 4, 5]
+    focused = TrainConfig(**{**_CONFIG.__dict__, "focus": ("gun",), "focus_repeat": 3})
+    pool = epoch_pool(data.boxes, focused)
+    assert sorted(pool.tolist()) == [0, 1, 1, 1, 2, 3, 4, 4, 4, 5]
+
+
+def test_a_focused_run_takes_the_longer_epochs(tmp_path: Path) -> None:
+    focused = TrainConfig(**{**_CONFIG.__dict__, "focus": ["knife"], "focus_repeat": 2})
+    assert focused.focus == ("knife",)  # as a card's JSON gives it, equal to the checkpoint's
+    reports: list[StepReport] = []
+    train(_data(), tmp_path, focused, reports.append)
+    assert reports[-1].total == 2 * (6 + 2) // 2
+
+
+def test_focus_names_must_be_classes() -> None:
+    with pytest.raises(ValueError, match="'toaster'"):
+        TrainConfig(focus=("razor_blade", "toaster"))
+    with pytest.raises(ValueError, match="focus_repeat"):
+        TrainConfig(focus_repeat=0)

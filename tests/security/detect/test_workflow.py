@@ -132,6 +132,8 @@ def test_evaluate_refuses_unknown_sets_and_missing_models(
     for seeds, why in (("101", "two integer seeds"), ("101,202", "validation bags")):
         bad_seeds = CliRunner().invoke(app, ["security", "train", "--train-seeds", seeds])
         assert bad_seeds.exit_code == 2 and why in bad_seeds.output, bad_seeds.output
+    bad_focus = CliRunner().invoke(app, ["security", "train", "--focus", "razor_blade,toaster"])
+    assert bad_focus.exit_code == 2 and "'toaster'" in bad_focus.output, bad_focus.output
     no_card = CliRunner().invoke(
         app, ["security", "calibrate", "--model", str(tmp_path / "x.onnx")]
     )

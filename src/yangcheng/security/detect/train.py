@@ -24,7 +24,7 @@ from yangcheng.security.detect.training_data import Batch
 from yangcheng.security.detect.warm_start import model_from_onnx
 from yangcheng.security.objects import PROHIBITED
 
-__all__ = ["ONNX_OPSET", "TrainConfig", "export_onnx", "focal_loss", "train"]
+__all__ = ["ONNX_OPSET", "TrainConfig", "epoch_pool", "export_onnx", "focal_loss", "train"]
 
 ONNX_OPSET = 17
 CHECKPOINT = "checkpoint.pt"
@@ -45,6 +45,20 @@ class TrainConfig:
     checkpoint_every: int = 50
     init_from: str = ""
     """An exported model (.onnx) to go on training from; empty: from scratch."""
+    focus: tuple[str, ...] = ()
+    """Class names whose bags an epoch shows ``focus_repeat`` times: a short continued run
+    spends its steps on the classes that still miss instead of on those already found."""
+    focus_repeat: int = 1
+
+    def __post_init__(self) -> None:
+        # A card's JSON gives lists; the checkpoint's config must compare equal to it.
+        object.__setattr__(self, "focus", tuple(self.focus))
+        names = {c.name for c in PROHIBITED}
+        unknown = [n for n in self.focus if n not in names]
+        if unknown:
+            raise ValueError(f"focus classes {unknown} are not among {sorted(names)}")
+        if self.focus_repeat < 1:
+            raise ValueError(f"focus_repeat must be at least 1, not {self.focus_repeat}")
 
 
 @dataclass(frozen=True)
@@ -80,11 +94,22 @@ def _lr(step: int, total: int, config: TrainConfig) -> float:
     return config.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
+def epoch_pool(boxes: list[np.ndarray], config: TrainConfig) -> np.ndarray:
+    """The bag indices one epoch shows: every bag once, a bag holding a ``focus`` class
+    ``focus_repeat`` times."""
+    pool = np.arange(len(boxes))
+    if not config.focus or config.focus_repeat == 1:
+        return pool
+    ids = np.array([c.id for c in PROHIBITED if c.name in config.focus])
+    focused = np.array([i for i, b in enumerate(boxes) if np.isin(b[:, 0], ids).any()], int)
+    return np.concatenate([pool, *[focused] * (config.focus_repeat - 1)])
+
+
 def _batch(
-    data: Batch, step: int, config: TrainConfig, steps_per_epoch: int
+    data: Batch, pool: np.ndarray, step: int, config: TrainConfig, steps_per_epoch: int
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     epoch, j = divmod(step, steps_per_epoch)
-    order = np.random.default_rng([config.seed, epoch]).permutation(len(data.x))
+    order = pool[np.random.default_rng([config.seed, epoch]).permutation(len(pool))]
     picks = order[j * config.batch_size : (j + 1) * config.batch_size]
     rng = np.random.default_rng([config.seed, 1_000_003, step])
     xs, boxes = [], []
@@ -120,7 +145,8 @@ def train(
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
-    steps_per_epoch = max(len(data.x) // config.batch_size, 1)
+    pool = epoch_pool(data.boxes, config)
+    steps_per_epoch = max(len(pool) // config.batch_size, 1)
     total = steps_per_epoch * config.epochs
     step = 0
     if checkpoint.exists():
@@ -140,7 +166,7 @@ def train(
     count = 0
     started = time.perf_counter()
     while step < total:
-        x, boxes = _batch(data, step, config, steps_per_epoch)
+        x, boxes = _batch(data, pool, step, config, steps_per_epoch)
         t = make_targets(boxes, model.classes, out_h, out_w, OUTPUT_STRIDE)
         for group in optimiser.param_groups:
             group["lr"] = _lr(step, total, config)
