@@ -137,6 +137,7 @@ def train_command(
     alarm threshold on validation. Copy the .onnx and .json into the package to ship them."""
     from yangcheng.platform.compute import LocalExecutor
     from yangcheng.security.detect.train import StepReport, TrainConfig
+    from yangcheng.security.detect.training_data import VALIDATION_SEEDS
     from yangcheng.security.detect.workflow import split_of, train_detector
 
     out = out or _home() / "detector"
@@ -175,7 +176,7 @@ def train_command(
                 cache,
                 out,
                 split_of("train", train_images, hard_images, seeds),
-                split_of("validation", val_images, val_hard_images, (201, 202)),
+                split_of("validation", val_images, val_hard_images, VALIDATION_SEEDS),
                 config,
                 pool.map_unordered,
                 on_simulated=lambda name, done, total: tasks.update(
@@ -193,7 +194,7 @@ def train_command(
 
 def _train_seeds(text: str) -> tuple[int, int]:
     """Two seeds, kept apart from the validation and test bags' so training never sees them."""
-    from yangcheng.security.detect.training_data import TEST_SPLITS, VALIDATION_SPLIT
+    from yangcheng.security.detect.training_data import TEST_SPLITS, VALIDATION_SEEDS
 
     try:
         standard, hard = (int(part) for part in text.split(","))
@@ -201,7 +202,7 @@ def _train_seeds(text: str) -> tuple[int, int]:
         raise typer.BadParameter(
             f"{text!r} is not two integer seeds like 101,102", param_hint="--train-seeds"
         ) from error
-    held = {seed: "validation" for seed, _, _ in VALIDATION_SPLIT.parts}
+    held = {seed: "validation" for seed in VALIDATION_SEEDS}
     held.update({seed: "test" for split in TEST_SPLITS.values() for seed, _, _ in split.parts})
     for value in (standard, hard):
         if value in held:
@@ -306,9 +307,10 @@ def _calibrate(
 ) -> None:
     """Calibrate on the validation split with a progress bar (simulating what is missing)."""
     from yangcheng.platform.compute import LocalExecutor
+    from yangcheng.security.detect.training_data import VALIDATION_SEEDS
     from yangcheng.security.detect.workflow import calibrate_detector, split_of
 
-    split = split_of("validation", val_images, val_hard_images, (201, 202))
+    split = split_of("validation", val_images, val_hard_images, VALIDATION_SEEDS)
     pool = LocalExecutor("process", workers)
     try:
         with _bar() as bar:
