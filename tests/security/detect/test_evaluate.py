@@ -10,6 +10,7 @@ from yangcheng.security.detect.evaluate import (
     box_figures,
     choose_box_threshold,
     choose_threshold,
+    miss_rate_threshold,
     proportion_interval,
     threshold_at_false_alarm,
 )
@@ -54,6 +55,16 @@ def test_threshold_misses_no_threat_bag_on_validation_and_figures_follow() -> No
     assert (figures.missed, figures.false_alarms, figures.clean_bags) == (0, 2, 4)
     strict = threshold_at_false_alarm(results, 0.25)
     assert bag_figures(results, strict).false_alarms == 1
+
+
+def test_one_per_mille_of_3000_threat_bags_may_be_missed() -> None:
+    scores = np.random.default_rng(0).permutation(np.arange(3000) / 3000)
+    threshold = miss_rate_threshold(scores)
+    assert threshold == pytest.approx(3 / 3000)  # the three lowest fall below it
+    assert np.sum(scores < threshold) == 3
+    assert miss_rate_threshold(scores[:999]) == pytest.approx(scores[:999].min())  # < 1,000: none
+    with pytest.raises(ValueError, match="no threat bag"):
+        miss_rate_threshold(np.array([]))
 
 
 def test_the_alarm_rule_with_fewest_validation_false_alarms_is_chosen() -> None:

@@ -43,6 +43,7 @@ __all__ = [
     "choose_rule",
     "choose_threshold",
     "detect_split",
+    "miss_rate_threshold",
     "proportion_interval",
     "report",
 ]
@@ -223,7 +224,12 @@ def choose_threshold(results: list[ImageResult], max_miss_rate: float = MAX_MISS
     With fewer than 1/max_miss_rate threat bags that means missing none: the threshold sits
     just at the least confident threat bag's score.
     """
-    threat = np.sort([r.score for r in results if r.threat])
+    return miss_rate_threshold(np.array([r.score for r in results if r.threat]), max_miss_rate)
+
+
+def miss_rate_threshold(threat_scores: np.ndarray, max_miss_rate: float = MAX_MISS_RATE) -> float:
+    """``choose_threshold`` over the threat bags' scores alone, for any scorer of bags."""
+    threat = np.sort(np.asarray(threat_scores, dtype=float))
     if len(threat) == 0:
         raise ValueError("the validation results hold no threat bag to set a threshold on")
     allowed = math.floor(max_miss_rate * len(threat))
