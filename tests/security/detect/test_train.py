@@ -100,3 +100,21 @@ def test_focus_names_must_be_classes() -> None:
         TrainConfig(focus=("razor_blade", "toaster"))
     with pytest.raises(ValueError, match="focus_repeat"):
         TrainConfig(focus_repeat=0)
+
+
+def test_a_checkpoint_from_before_focus_existed_resumes(tmp_path: Path) -> None:
+    reports: list[StepReport] = []
+
+    def stop_at_two(report: StepReport) -> None:
+        reports.append(report)
+        if report.step == 2:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        train(_data(), tmp_path, _CONFIG, stop_at_two)
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    for key in ("focus", "focus_repeat"):
+        del state["config"][key]
+    torch.save(state, tmp_path / "checkpoint.pt")
+    train(_data(), tmp_path, _CONFIG, reports.append)
+    assert [r.step for r in reports] == [2, 4, 6]

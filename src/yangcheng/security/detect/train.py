@@ -151,9 +151,11 @@ def train(
     step = 0
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=False)
-        if state["config"] != asdict(config):
+        # A checkpoint from before a setting existed was made with that setting's default.
+        made_with = {**asdict(TrainConfig()), **state["config"]}
+        if made_with != asdict(config):
             raise ValueError(
-                f"{checkpoint} was made with {state['config']}, not {asdict(config)}; "
+                f"{checkpoint} was made with {made_with}, not {asdict(config)}; "
                 "resume with the same settings or use another output folder"
             )
         model.load_state_dict(state["model"])
