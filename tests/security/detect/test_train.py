@@ -54,10 +54,8 @@ class _Stop(Exception):
     pass
 
 
-def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path: Path) -> None:
-    data = _data()
-    whole = train(data, tmp_path / "whole", _CONFIG)
-    reports: list[StepReport] = []
+def _cut_at_step_two(data: Batch, out: Path, reports: list[StepReport]) -> None:
+    """Train until the checkpoint at step 2, as if the run were stopped there."""
 
     def stop_at_two(report: StepReport) -> None:
         reports.append(report)
@@ -65,7 +63,14 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path: Path) -> None:
             raise _Stop
 
     with pytest.raises(_Stop):
-        train(data, tmp_path / "cut", _CONFIG, stop_at_two)
+        train(data, out, _CONFIG, stop_at_two)
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path: Path) -> None:
+    data = _data()
+    whole = train(data, tmp_path / "whole", _CONFIG)
+    reports: list[StepReport] = []
+    _cut_at_step_two(data, tmp_path / "cut", reports)
     resumed = train(data, tmp_path / "cut", _CONFIG, reports.append)
     assert [r.step for r in reports] == [2, 4, 6]
     for a, b in zip(whole.state_dict().values(), resumed.state_dict().values(), strict=True):
@@ -104,14 +109,7 @@ def test_focus_names_must_be_classes() -> None:
 
 def test_a_checkpoint_from_before_focus_existed_resumes(tmp_path: Path) -> None:
     reports: list[StepReport] = []
-
-    def stop_at_two(report: StepReport) -> None:
-        reports.append(report)
-        if report.step == 2:
-            raise _Stop
-
-    with pytest.raises(_Stop):
-        train(_data(), tmp_path, _CONFIG, stop_at_two)
+    _cut_at_step_two(_data(), tmp_path, reports)
     state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
     for key in ("focus", "focus_repeat"):
         del state["config"][key]
