@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 console = Console()
 
+# Options several commands share, declared once so their help and limits cannot drift apart.
+_Cache = Annotated[
+    Path | None, typer.Option(help="Simulated shards [$YANGCHENG_HOME/security/cache].")
+]
+_ValImages = Annotated[int, typer.Option(min=1, help="Standard validation bags.")]
+_ValHardImages = Annotated[int, typer.Option(min=0, help="Hard validation bags.")]
+
 
 def _home() -> Path:
     from yangcheng.config import Settings
@@ -98,13 +105,11 @@ def train_command(
     out: Annotated[
         Path | None, typer.Option(help="Model folder [$YANGCHENG_HOME/security/detector].")
     ] = None,
-    cache: Annotated[
-        Path | None, typer.Option(help="Simulated shards [$YANGCHENG_HOME/security/cache].")
-    ] = None,
+    cache: _Cache = None,
     train_images: Annotated[int, typer.Option(min=1, help="Standard training bags.")] = 5000,
     hard_images: Annotated[int, typer.Option(min=0, help="Hard training bags.")] = 1500,
-    val_images: Annotated[int, typer.Option(min=1, help="Standard validation bags.")] = 3200,
-    val_hard_images: Annotated[int, typer.Option(min=0, help="Hard validation bags.")] = 800,
+    val_images: _ValImages = 3200,
+    val_hard_images: _ValHardImages = 800,
     epochs: Annotated[int, typer.Option(min=1)] = 6,
     batch_size: Annotated[int, typer.Option(min=1)] = 16,
     lr: Annotated[float, typer.Option(min=1e-6, max=1.0)] = 2e-3,
@@ -222,9 +227,7 @@ def retrain_command(
         Path | None,
         typer.Option(help="The model card whose training chain to replay [the shipped one]."),
     ] = None,
-    cache: Annotated[
-        Path | None, typer.Option(help="Simulated shards [$YANGCHENG_HOME/security/cache].")
-    ] = None,
+    cache: _Cache = None,
     workers: Annotated[int, typer.Option(min=1, help="Processes simulating bags.")] = 2,
     threads: Annotated[
         int | None, typer.Option(min=1, help="Torch threads [each run's recorded].")
@@ -338,12 +341,9 @@ def average_command(
     weight: Annotated[
         float, typer.Option(min=0.01, max=1.0, help="The run's share of the mean.")
     ] = 0.5,
-    cache: Annotated[
-        Path | None,
-        typer.Option(help="Simulated shards [$YANGCHENG_HOME/security/cache]."),
-    ] = None,
-    val_images: Annotated[int, typer.Option(min=1, help="Standard validation bags.")] = 3200,
-    val_hard_images: Annotated[int, typer.Option(min=0, help="Hard validation bags.")] = 800,
+    cache: _Cache = None,
+    val_images: _ValImages = 3200,
+    val_hard_images: _ValHardImages = 800,
     workers: Annotated[int, typer.Option(min=1)] = 2,
 ) -> None:
     """Average a continued run's weights with those it started from and calibrate the mean on
@@ -373,12 +373,9 @@ def average_command(
 @security_app.command("calibrate")
 def calibrate_command(
     model: Annotated[Path, typer.Option(help="An .onnx with its .json card.")],
-    cache: Annotated[
-        Path | None,
-        typer.Option(help="Simulated shards [$YANGCHENG_HOME/security/cache]."),
-    ] = None,
-    val_images: Annotated[int, typer.Option(min=1, help="Standard validation bags.")] = 3200,
-    val_hard_images: Annotated[int, typer.Option(min=0, help="Hard validation bags.")] = 800,
+    cache: _Cache = None,
+    val_images: _ValImages = 3200,
+    val_hard_images: _ValHardImages = 800,
     workers: Annotated[int, typer.Option(min=1)] = 2,
     flips: Annotated[
         str | None,
@@ -421,9 +418,7 @@ def evaluate_command(
     model: Annotated[
         Path | None, typer.Option(help="An .onnx with its .json card [shipped].")
     ] = None,
-    cache: Annotated[
-        Path | None, typer.Option(help="Simulated shards [$YANGCHENG_HOME/security/cache].")
-    ] = None,
+    cache: _Cache = None,
     sets: Annotated[str, typer.Option(help="standard, hard, or standard,hard.")] = "standard,hard",
     workers: Annotated[int, typer.Option(min=1)] = 2,
     out: Annotated[Path | None, typer.Option(help="Write the reports as JSON here.")] = None,
