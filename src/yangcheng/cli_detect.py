@@ -137,6 +137,15 @@ def train_command(
     focus_repeat: Annotated[
         int, typer.Option(min=1, help="How often an epoch shows a bag with a --focus class.")
     ] = 1,
+    detail: Annotated[
+        bool,
+        typer.Option(
+            "--detail",
+            help="Add the fine-detail input channel (each 2x2 block's max minus mean of the "
+            "1.5 mm low-energy attenuation); from a 3-channel --init-from its weights start "
+            "at zero. Simulates its own shards.",
+        ),
+    ] = False,
 ) -> None:
     """Simulate the splits, train (resuming from the last checkpoint), export ONNX, set the
     alarm threshold on validation. Copy the .onnx and .json into the package to ship them."""
@@ -160,6 +169,7 @@ def train_command(
             init_from=str(init_from.resolve()) if init_from is not None else "",
             focus=tuple(n.strip() for n in focus.split(",") if n.strip()),
             focus_repeat=focus_repeat,
+            detail=detail,
         )
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--focus") from error

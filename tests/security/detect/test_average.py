@@ -51,6 +51,23 @@ def test_different_networks_are_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "mean.onnx").exists()
 
 
+def test_a_run_with_an_added_input_averages_with_a_zero_weight_start(tmp_path: Path) -> None:
+    start = _exported(tmp_path / "start.onnx", 2)
+    torch.manual_seed(1)
+    end = tmp_path / "end.onnx"
+    export_onnx(CenterNet(5, in_channels=4, width=8).eval(), end)
+    out = tmp_path / "mean.onnx"
+    average_onnx(end, start, out)
+    a, b, mean = _weights(end), _weights(start), _weights(out)
+    padded = [n for n in a if a[n].shape != b[n].shape]
+    assert len(padded) == 1 and a[padded[0]].shape[1] == 4
+    (name,) = padded
+    np.testing.assert_allclose(mean[name][:, :3], (a[name][:, :3] + b[name]) / 2, atol=1e-6)
+    np.testing.assert_allclose(mean[name][:, 3], a[name][:, 3] / 2, atol=1e-6)
+    with pytest.raises(ValueError, match="weight"):  # a start may not take more inputs
+        average_onnx(start, end, tmp_path / "other.onnx")
+
+
 def _run_card(run: ModelFiles, start: Path) -> None:
     card = {
         "name": "xray-centernet",

@@ -3,7 +3,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from yangcheng.security.detect.inputs import DetectorInputError, network_input, transmission
+from yangcheng.security.detect.inputs import (
+    DETAIL_CHANNEL,
+    INPUT_CHANNELS,
+    DetectorInputError,
+    input_channels,
+    network_input,
+    takes_detail,
+    transmission,
+)
 from yangcheng.security.materials import material
 from yangcheng.security.physics import transmit
 
@@ -60,3 +68,31 @@ def test_swapped_energies_are_refused() -> None:
     network_input(low, high)
     with pytest.raises(DetectorInputError, match="look swapped"):
         network_input(high, low)
+
+
+def test_the_detail_channel_keeps_what_halving_averages_away() -> None:
+    """A steel edge one scanner pixel wide: halving spreads it over a 2x2 block, the detail
+    channel keeps how far its peak stood above the block's mean; a uniform slab has none."""
+    thickness = np.zeros((128, 128, 2))
+    thickness[20:100, 64, 0] = 0.05  # a 0.5 mm blade edge-on, one 1.5 mm column
+    thickness[20:100, 90:120, 1] = 3.0  # a 30 mm water slab
+    image = transmit(thickness, [material("steel"), material("water")])
+    plain = network_input(image.low, image.high)
+    detailed = network_input(image.low, image.high, detail=True)
+    assert detailed.shape == (4, 64, 64)
+    np.testing.assert_array_equal(detailed[:3], plain)
+    block = -np.log(image.low[50:52, 64:66])
+    assert detailed[3, 25, 32] == pytest.approx(block.max() - block.mean(), rel=1e-3)
+    assert plain[0, 25, 32] * 5 == pytest.approx(block.mean(), rel=1e-3)
+    assert detailed[3, 25, 32] > 0.5 * plain[0, 25, 32] * 5  # the peak stands well above
+    assert np.all(detailed[3] >= 0) and np.all(detailed[3, :, :30] == 0)
+    slab = detailed[3, 20:40, 50:55]
+    assert slab.max() < 0.02 < plain[0, 20:40, 50:55].min() * 5
+
+
+def test_a_card_names_one_of_the_known_input_layouts() -> None:
+    assert input_channels(False) == INPUT_CHANNELS
+    assert input_channels(True) == (*INPUT_CHANNELS, DETAIL_CHANNEL)
+    assert not takes_detail(list(INPUT_CHANNELS)) and takes_detail(input_channels(True))
+    with pytest.raises(ValueError, match="not a known layout"):
+        takes_detail(["low attenuation / 5"])

@@ -116,3 +116,8 @@ def test_a_checkpoint_from_before_focus_existed_resumes(tmp_path: Path) -> None:
     torch.save(state, tmp_path / "checkpoint.pt")
     train(_data(), tmp_path, _CONFIG, reports.append)
     assert [r.step for r in reports] == [2, 4, 6]
+
+
+def test_a_detail_run_needs_the_detail_shards(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="3 channels"):
+        train(_data(), tmp_path, TrainConfig(epochs=1, batch_size=2, width=8, detail=True))

@@ -93,3 +93,24 @@ def test_training_goes_on_from_an_exported_model(tmp_path: Path) -> None:
         train(data, tmp_path / name, config, reports.append)
         losses[name] = reports[0].heatmap
     assert losses["continued"] < 2 * trained[-1].heatmap < 0.5 * losses["fresh"]
+
+
+def test_an_added_input_channel_starts_with_zero_weights(tmp_path: Path) -> None:
+    """A model continued with the detail channel computes what its start did, whatever the
+    new channel holds, until training gives the channel weight."""
+    original = _trained_like()
+    path = tmp_path / "m.onnx"
+    export_onnx(original, path)
+    rng = np.random.default_rng(3)
+    calibration = np.concatenate([_inputs(8), rng.random((8, 1, 64, 64), np.float32)], axis=1)
+    rebuilt = model_from_onnx(path, calibration, width=8).eval()
+    assert rebuilt.in_channels == 4
+    x = torch.from_numpy(_inputs(2, seed=5))
+    extra = torch.from_numpy(rng.random((2, 1, 64, 64), np.float32))
+    with torch.no_grad():
+        for a, b in zip(original(x), rebuilt(torch.cat([x, extra], dim=1)), strict=True):
+            assert torch.allclose(a, b, atol=1e-4), (a - b).abs().max()
+    exported = tmp_path / "four.onnx"
+    export_onnx(rebuilt, exported)
+    with pytest.raises(ValueError, match="convolution"):  # fewer inputs cannot be taken
+        model_from_onnx(exported, _inputs(2), width=8)

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from yangcheng.cli import app
 from yangcheng.security.dataset import XrayBaggageDataset
 from yangcheng.security.detect.infer import ALARM_RULES, XrayDetector
+from yangcheng.security.detect.inputs import input_channels
 from yangcheng.security.detect.model_files import ModelFiles
 
 
@@ -115,6 +116,24 @@ def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> N
     averaged = ModelFiles.at(tmp_path / "m3" / "xray-centernet-v1.onnx").card()
     assert averaged["training"]["averaged_with_start"] == {"weight": 0.5}
     assert averaged["operating_point"]["validation_split"]["parts"][0] == [201, 3, False]
+
+    # the detail channel: its own shards, four inputs, served and averaged with its start
+    detail = [*args[:out], str(tmp_path / "d"), *args[out + 1 :], "--init-from", str(files.onnx)]
+    detailed = CliRunner().invoke(app, [*detail, "--detail"])
+    assert detailed.exit_code == 0, detailed.output
+    shards = sorted((tmp_path / "c" / "train+detail").glob("*.npz"))
+    assert len(shards) == 2 and np.load(shards[0])["x"].shape[1:] == (4, 256, 256)
+    four = ModelFiles.at(tmp_path / "d" / "xray-centernet-v1.onnx")
+    assert four.card()["inputs"] == list(input_channels(True)) and four.detail
+    assert four.card()["training"]["config"]["detail"] is True
+    assert XrayDetector(four).detect(image.low, image.high).bag_probability is not None
+    with pytest.raises(ValueError, match="takes 4 channels"):
+        XrayDetector(four).detect_input(np.zeros((3, 64, 64), np.float32))
+    mixed = ["security", "average", "--model", str(four.onnx), "--out", str(tmp_path / "d2")]
+    mixed += ["--cache", str(tmp_path / "c"), "--val-images", "3", "--val-hard-images", "1"]
+    mean4 = CliRunner().invoke(app, [*mixed, "--start", str(files.onnx), "--workers", "1"])
+    assert mean4.exit_code == 0, mean4.output
+    assert ModelFiles.at(tmp_path / "d2" / "xray-centernet-v1.onnx").detail
 
 
 def test_evaluate_refuses_unknown_sets_and_missing_models(

@@ -5,7 +5,9 @@ the mean of its end and its start is often better than either (weight averaging,
 "model soups" and WiSE-FT): on the 4,000-bag validation split the shipped weights came out of
 such a mean (false alarms at the 1 per mille miss point 59 -> 54 %). The mean is taken over the
 exported ONNX initializers, where the export has folded each batch norm into its convolution;
-the two graphs must be the same network. The result's card is the run's card, marked with the
+the two graphs must be the same network, except that a run which added input channels (the
+detail channel) is averaged with a start whose first convolution gets zero weights for them,
+the start as the run itself began. The result's card is the run's card, marked with the
 weight, so ``security retrain`` can redo the mean after replaying the run.
 """
 
@@ -38,11 +40,16 @@ def average_onnx(end: Path, start: Path, out: Path, weight: float = 0.5) -> None
     if ops_a != ops_b:
         raise ValueError(f"{end.name} and {start.name} are different networks (layers differ)")
     starts = {t.name: t for t in b.graph.initializer}
+    first = _first_weight(a)
     for tensor in a.graph.initializer:
         other = starts.get(tensor.name)
         if other is None:
             raise ValueError(f"{start.name} has no weight {tensor.name!r}")
         x, y = numpy_helper.to_array(tensor), numpy_helper.to_array(other)
+        if tensor.name == first and x.ndim == 4 and y.ndim == 4 and y.shape[1] < x.shape[1]:
+            y = np.concatenate(
+                [y, np.zeros((y.shape[0], x.shape[1] - y.shape[1], *y.shape[2:]), y.dtype)], axis=1
+            )
         if x.shape != y.shape or x.dtype != y.dtype:
             raise ValueError(
                 f"weight {tensor.name!r} is {x.shape} {x.dtype} in {end.name} but "
@@ -55,6 +62,15 @@ def average_onnx(end: Path, start: Path, out: Path, weight: float = 0.5) -> None
     tmp = out.with_suffix(".tmp.onnx")
     onnx.save(a, str(tmp))
     tmp.replace(out)
+
+
+def _first_weight(model: onnx.ModelProto) -> str | None:
+    """The weight of the convolution that reads the graph's input."""
+    source = model.graph.input[0].name
+    for node in model.graph.node:
+        if node.op_type == "Conv" and node.input[0] == source:
+            return str(node.input[1])
+    return None
 
 
 def average_with_start(run: ModelFiles, start: Path, out: ModelFiles, weight: float) -> None:

@@ -102,9 +102,10 @@ def detect_split(
     """Run the detector over every (built) shard of ``split``, in the split's order, with
     the card's test-time views unless ``flips`` names others."""
     calls = []
+    detail = ModelFiles.at(onnx).detail
     for part, (_, images, _) in enumerate(split.parts):
         for lo in range(0, images, SHARD):
-            path = shard_path(root, split, part, lo)
+            path = shard_path(root, split, part, lo, detail)
             if not path.exists():
                 raise FileNotFoundError(f"{path} is missing: build the {split.name} split first")
             calls.append((str(onnx), str(path), flips))

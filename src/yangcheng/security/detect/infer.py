@@ -129,6 +129,8 @@ class XrayDetector:
         self.min_score = min_score
         self.threads = threads
         self.max_detections = max_detections
+        self.detail = model.detail
+        self.channels = 4 if self.detail else 3
 
     @cached_property
     def _session(self) -> Any:
@@ -148,7 +150,7 @@ class XrayDetector:
     def detect(self, low: np.ndarray, high: np.ndarray) -> BagResult:
         """Detections for one bag, given each energy's transmission image (same size)."""
         t0 = time.perf_counter()
-        x = network_input(low, high)
+        x = network_input(low, high, self.detail)
         t1 = time.perf_counter()
         outputs = self._run(x)
         detections = self._decode(x, outputs)
@@ -166,8 +168,13 @@ class XrayDetector:
         )
 
     def detect_input(self, x: np.ndarray) -> tuple[list[Detection], float | None]:
-        """Detections and bag probability from a prepared network input ``x[3, h, w]``
-        (evaluation on shards)."""
+        """Detections and bag probability from a prepared network input ``x[c, h, w]``
+        (evaluation on shards), ``c`` the card's input channels."""
+        if x.ndim != 3 or x.shape[0] != self.channels:
+            raise ValueError(
+                f"network input of shape {x.shape}: {self.files.onnx.name} takes "
+                f"{self.channels} channels"
+            )
         outputs = self._run(x)
         return self._decode(x, outputs), bag_probability(outputs)
 

@@ -45,7 +45,8 @@ def _stage(c_in: int, c_out: int, blocks: int) -> nn.Sequential:
 
 
 class CenterNet(nn.Module):
-    """``x[n, 3, h, w]`` (h, w multiples of 32) -> heatmap logits ``[n, classes, h/4, w/4]``,
+    """``x[n, in_channels, h, w]`` (h, w multiples of 32) -> heatmap logits
+    ``[n, classes, h/4, w/4]``,
     box size ``[n, 2, h/4, w/4]`` (width, height in output cells, log scale), the centre's
     sub-cell offset ``[n, 2, h/4, w/4]`` and the bag's threat logit ``[n, 1]``."""
 
@@ -53,6 +54,7 @@ class CenterNet(nn.Module):
         super().__init__()
         c2, c3, c4, c5 = width, width * 2, width * 3, width * 4
         self.classes = classes
+        self.in_channels = in_channels
         self.stem = nn.Sequential(_conv(in_channels, 24, 2), _conv(24, c2, 2))
         self.c3 = _stage(c2, c3, 1)
         self.c4 = _stage(c3, c4, 2)

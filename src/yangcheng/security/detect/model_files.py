@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from yangcheng.security.detect.inputs import INPUT_CHANNELS, takes_detail
+
 __all__ = ["DEFAULT_MODEL", "WEIGHTS_DIR", "ModelFiles"]
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -42,6 +44,11 @@ class ModelFiles:
         """The test-time views (``infer.FLIPS``) the threshold was fixed with; older cards:
         the bag as scanned only."""
         return tuple(self.card().get("test_time_flips", ["none"]))
+
+    @property
+    def detail(self) -> bool:
+        """Whether the model takes the detail channel (``inputs.DETAIL_CHANNEL``)."""
+        return takes_detail(self.card().get("inputs", list(INPUT_CHANNELS)))
 
     @property
     def threshold(self) -> float:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from yangcheng.security.detect.inputs import input_channels
 from yangcheng.security.detect.model import OUTPUT_STRIDE, CenterNet, ExportWrapper
 from yangcheng.security.detect.targets import augment, make_targets
 from yangcheng.security.detect.training_data import Batch
@@ -49,6 +50,8 @@ class TrainConfig:
     """Class names whose bags an epoch shows ``focus_repeat`` times: a short continued run
     spends its steps on the classes that still miss instead of on those already found."""
     focus_repeat: int = 1
+    detail: bool = False
+    """Take the detail channel (``inputs.DETAIL_CHANNEL``) as a fourth input."""
 
     def __post_init__(self) -> None:
         # A card's JSON gives lists; the checkpoint's config must compare equal to it.
@@ -127,6 +130,12 @@ def train(
     progress: Callable[[StepReport], None] | None = None,
 ) -> CenterNet:
     """Train (or resume training) into ``out_dir``; returns the trained model."""
+    channels = len(input_channels(config.detail))
+    if data.x.shape[1] != channels:
+        raise ValueError(
+            f"the training inputs have {data.x.shape[1]} channels; a model with detail="
+            f"{config.detail} takes {channels}"
+        )
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -141,7 +150,7 @@ def train(
                 f"{config.init_from} detects {model.classes} classes, not {len(PROHIBITED)}"
             )
     else:
-        model = CenterNet(len(PROHIBITED), width=config.width)
+        model = CenterNet(len(PROHIBITED), in_channels=channels, width=config.width)
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
@@ -225,11 +234,11 @@ def _save(
 
 
 def export_onnx(model: CenterNet, path: Path) -> None:
-    """The serving graph: input ``x[n, 3, h, w]`` -> ``scores`` (peaks only), ``size``,
-    ``offset``, ``bag`` (threat probability); height and width are dynamic (multiples of
-    32)."""
+    """The serving graph: input ``x[n, c, h, w]`` (``c`` the card's inputs) -> ``scores``
+    (peaks only), ``size``, ``offset``, ``bag`` (threat probability); height and width are
+    dynamic (multiples of 32)."""
     wrapper = ExportWrapper(model).eval()  # restored after export: eval, not train
-    example = torch.zeros(1, 3, 256, 256)
+    example = torch.zeros(1, model.in_channels, 256, 256)
     tmp = path.with_suffix(".tmp.onnx")
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(

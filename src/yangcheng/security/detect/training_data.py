@@ -4,7 +4,9 @@ Training reads the same bags for many epochs, and simulating one costs ~0.2 s, s
 split is turned into ``.npz`` shards of network inputs (float16) and boxes once. A shard
 is written atomically and skipped when present, so an interrupted build resumes. The splits
 use their own seeds, never the fixed test sets' (``STANDARD_TEST``, ``HARD_TEST``);
-those are shards too, read only by evaluation.
+those are shards too, read only by evaluation. Shards for models with the detail channel
+(``inputs.DETAIL_CHANNEL``) are simulated into their own folders (``train+detail``), since
+the 3 mm shards no longer hold what it is made from.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from yangcheng.security.dataset import HARD_TEST, STANDARD_TEST, XrayBaggageDataset
-from yangcheng.security.detect.inputs import DOWNSAMPLE, network_input
+from yangcheng.security.detect.inputs import DOWNSAMPLE, input_channels, network_input
 from yangcheng.security.detect.shard_images import ShardImages, map_member
 
 __all__ = [
@@ -73,14 +75,17 @@ class Batch:
     boxes: list[np.ndarray]
 
 
-def shard_path(root: Path, split: Split, part: int, lo: int) -> Path:
+def shard_path(root: Path, split: Split, part: int, lo: int, detail: bool = False) -> Path:
     """Named by seed and sample range, so a bigger split reuses a smaller one's full shards."""
     seed, images, hard = split.parts[part]
     hi = min(lo + SHARD, images)
-    return root / split.name / f"{seed}{'-hard' if hard else ''}-{lo:07d}-{hi:07d}.npz"
+    folder = f"{split.name}+detail" if detail else split.name
+    return root / folder / f"{seed}{'-hard' if hard else ''}-{lo:07d}-{hi:07d}.npz"
 
 
-def _write_shard(seed: int, images: int, hard: bool, lo: int, hi: int, path: str) -> int:
+def _write_shard(
+    seed: int, images: int, hard: bool, lo: int, hi: int, path: str, detail: bool = False
+) -> int:
     """Executor task: simulate bags ``lo..hi-1`` of one part into one shard file.
 
     Single-threaded BLAS: the executor's processes are the parallelism, and each worker's
@@ -90,15 +95,17 @@ def _write_shard(seed: int, images: int, hard: bool, lo: int, hi: int, path: str
     if target.exists():
         return 0
     with threadpool_limits(limits=1):
-        return _simulate_shard(seed, images, hard, lo, hi, target)
+        return _simulate_shard(seed, images, hard, lo, hi, target, detail)
 
 
-def _simulate_shard(seed: int, images: int, hard: bool, lo: int, hi: int, target: Path) -> int:
+def _simulate_shard(
+    seed: int, images: int, hard: bool, lo: int, hi: int, target: Path, detail: bool
+) -> int:
     dataset = XrayBaggageDataset(seed, images, hard=hard)
     xs, boxes = [], []
     for index in range(lo, hi):
         image, annotations = dataset.scan(index)
-        xs.append(network_input(image.low, image.high).astype(np.float16))
+        xs.append(network_input(image.low, image.high, detail).astype(np.float16))
         boxes.append(
             [
                 [
@@ -119,14 +126,15 @@ def _simulate_shard(seed: int, images: int, hard: bool, lo: int, hi: int, target
     return hi - lo
 
 
-def shard_calls(root: Path, split: Split) -> list[tuple[Any, ...]]:
+def shard_calls(root: Path, split: Split, detail: bool = False) -> list[tuple[Any, ...]]:
     """The executor calls still needed to complete ``split`` under ``root``."""
     calls = []
     for part, (seed, images, hard) in enumerate(split.parts):
         for lo in range(0, images, SHARD):
-            path = shard_path(root, split, part, lo)
+            path = shard_path(root, split, part, lo, detail)
             if not path.exists():
-                calls.append((seed, images, hard, lo, min(lo + SHARD, images), str(path)))
+                hi = min(lo + SHARD, images)
+                calls.append((seed, images, hard, lo, hi, str(path), detail))
     return calls
 
 
@@ -135,31 +143,39 @@ def build_split(
     split: Split,
     run: Callable[[Callable[..., int], list[tuple[Any, ...]]], Iterator[int]],
     progress: Callable[[int], None] | None = None,
+    detail: bool = False,
 ) -> int:
     """Write the missing shards with ``run`` (an executor's ``map_unordered``); returns the
     number of bags simulated."""
     done = 0
-    for written in run(_write_shard, shard_calls(root, split)):
+    for written in run(_write_shard, shard_calls(root, split, detail)):
         done += written
         if progress is not None:
             progress(written)
     return done
 
 
-def load_split(root: Path, split: Split) -> Batch:
+def load_split(root: Path, split: Split, detail: bool = False) -> Batch:
     """Every shard of a built split, in order: the boxes in memory, the images (float16,
     ~0.4 MB per bag) mapped from the shard files."""
     xs: list[np.ndarray] = []
     boxes: list[np.ndarray] = []
+    channels = len(input_channels(detail))
     for part, (_, images, _) in enumerate(split.parts):
         for lo in range(0, images, SHARD):
-            path = shard_path(root, split, part, lo)
+            path = shard_path(root, split, part, lo, detail)
             if not path.exists():
                 raise FileNotFoundError(
                     f"{path} is missing: build the {split.name} split first "
                     "(yangcheng security train builds it)"
                 )
-            xs.append(map_member(path, "x.npy"))
+            x = map_member(path, "x.npy")
+            if x.ndim != 4 or x.shape[1] != channels:
+                raise ValueError(
+                    f"{path} holds inputs of shape {x.shape[1:]}, not {channels} channels: "
+                    "delete it to rebuild"
+                )
+            xs.append(x)
             with np.load(path) as shard:
                 boxes.extend(
                     np.array(b, np.float32).reshape(-1, 5) for b in json.loads(str(shard["boxes"]))

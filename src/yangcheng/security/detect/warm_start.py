@@ -7,6 +7,11 @@ BatchNorm is then set to the statistics its input really has on training images,
 and shift chosen so that the eval-mode network computes exactly what the ONNX graph
 computes. Batch statistics during training are then close to the running ones, so the first
 steps do not throw the learnt function away.
+
+A model may go on with more input channels than its start took (the detail channel,
+``inputs.DETAIL_CHANNEL``): the first convolution's weights for the new channels start at
+zero, so the continued model starts computing exactly what its start did and training finds
+out what the new channels are worth.
 """
 
 from __future__ import annotations
@@ -53,8 +58,9 @@ def _batchnorm_after(model: CenterNet) -> dict[nn.Conv2d, nn.BatchNorm2d]:
 
 def model_from_onnx(path: Path, calibration: np.ndarray, width: int = 32) -> CenterNet:
     """The CenterNet whose eval-mode forward equals ``path``'s graph; ``calibration`` is a
-    batch of network inputs ``[n, 3, h, w]`` (a few dozen training images) for the
-    BatchNorm statistics."""
+    batch of network inputs ``[n, c, h, w]`` (a few dozen training images) for the
+    BatchNorm statistics. With more channels ``c`` than the graph takes, the extra ones
+    get zero weights."""
     graph = onnx.load(str(path)).graph
     weights = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     convs = [n for n in graph.node if n.op_type == "Conv"]
@@ -62,8 +68,8 @@ def model_from_onnx(path: Path, calibration: np.ndarray, width: int = 32) -> Cen
     heatmap = weights.get("model.heatmap.bias")
     if heatmap is None or len(gemms) != 1:
         raise ValueError(f"{path} is not an exported xray-centernet graph")
-    model = CenterNet(int(heatmap.shape[0]), width=width)
     x = torch.from_numpy(np.asarray(calibration, np.float32))
+    model = CenterNet(int(heatmap.shape[0]), in_channels=int(x.shape[1]), width=width)
     order = _convs_in_call_order(model, x[:1])
     if len(order) != len(convs):
         raise ValueError(
@@ -74,6 +80,8 @@ def model_from_onnx(path: Path, calibration: np.ndarray, width: int = 32) -> Cen
         for module, node in zip(order, convs, strict=True):
             w = torch.from_numpy(weights[node.input[1]].copy())
             b = torch.from_numpy(weights[node.input[2]].copy())
+            if module is order[0] and w.shape[1] < module.weight.shape[1]:
+                w = _with_new_inputs(w, module.weight.shape[1])
             if w.shape != module.weight.shape:
                 raise ValueError(
                     f"{path}: convolution {node.name} is {tuple(w.shape)}, "
@@ -94,6 +102,12 @@ def model_from_onnx(path: Path, calibration: np.ndarray, width: int = 32) -> Cen
         model.bag.bias.copy_(torch.from_numpy(weights[gemm.input[2]].copy()))
         _calibrate(model, x, norms)
     return model
+
+
+def _with_new_inputs(w: torch.Tensor, channels: int) -> torch.Tensor:
+    """The first convolution's weights with zeros for input channels the graph did not take."""
+    extra = torch.zeros(w.shape[0], channels - w.shape[1], *w.shape[2:], dtype=w.dtype)
+    return torch.cat([w, extra], dim=1)
 
 
 def _calibrate(model: CenterNet, x: torch.Tensor, norms: dict[nn.Conv2d, nn.BatchNorm2d]) -> None:

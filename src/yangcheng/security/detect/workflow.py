@@ -24,7 +24,7 @@ from yangcheng.security.detect.evaluate import (
     report,
 )
 from yangcheng.security.detect.infer import FLIPS, check_flips
-from yangcheng.security.detect.inputs import INPUT_CHANNELS
+from yangcheng.security.detect.inputs import input_channels
 from yangcheng.security.detect.model_files import ModelFiles
 from yangcheng.security.detect.train import StepReport, TrainConfig, export_onnx, train
 from yangcheng.security.detect.training_data import (
@@ -53,7 +53,11 @@ def split_of(name: str, standard: int, hard: int, seeds: tuple[int, int]) -> Spl
 
 
 def _simulate(
-    cache: Path, split: Split, run: Run, progress: Callable[[str, int, int], None] | None
+    cache: Path,
+    split: Split,
+    run: Run,
+    progress: Callable[[str, int, int], None] | None,
+    detail: bool,
 ) -> None:
     """Build the split's missing shards, reporting (split, bags done, bags in all)."""
     done = 0
@@ -64,7 +68,7 @@ def _simulate(
         if progress is not None:
             progress(split.name, done, split.images)
 
-    build_split(cache, split, run, simulated)
+    build_split(cache, split, run, simulated, detail)
 
 
 def train_detector(
@@ -81,9 +85,9 @@ def train_detector(
 ) -> ModelFiles:
     """Train into ``out`` and write ``out/xray-centernet-v1.onnx`` with its card."""
     for split in (train_split, validation_split):
-        _simulate(cache, split, run, on_simulated)
+        _simulate(cache, split, run, on_simulated, config.detail)
     continued = _training_of(Path(config.init_from)) if config.init_from else None
-    data = load_split(cache, train_split)
+    data = load_split(cache, train_split, config.detail)
     model = train(data, out, config, on_step)
     del data
     files = ModelFiles.at(out / f"{MODEL_NAME}-v1.onnx")
@@ -107,7 +111,7 @@ def train_detector(
         "classes, bag alarm",
         "architecture": "CenterNet (centre points), residual backbone + feature pyramid to "
         f"stride 4, {sum(p.numel() for p in model.parameters())} parameters",
-        "inputs": list(INPUT_CHANNELS),
+        "inputs": list(input_channels(config.detail)),
         "pixel_mm": 3.0,
         "classes": [{"id": c.id, "name": c.name, "category": c.category} for c in PROHIBITED],
         "training": training,
@@ -145,7 +149,7 @@ def calibrate_detector(
     written with the threshold fixed for them, so an interrupted run leaves the card as it was.
     """
     views = check_flips(flips) if flips is not None else files.flips
-    _simulate(cache, validation_split, run, on_simulated)
+    _simulate(cache, validation_split, run, on_simulated, files.detail)
     results = detect_split(files.onnx, cache, validation_split, run, on_detected, views)
     rule, threshold = choose_rule(results)
     box_threshold = choose_box_threshold(results)
@@ -188,7 +192,7 @@ def evaluate_detector(
     threshold, rule, box_threshold = files.threshold, files.alarm_rule, files.box_threshold
     for name in sets:
         split = TEST_SPLITS[name]
-        _simulate(cache, split, run, on_simulated)
+        _simulate(cache, split, run, on_simulated, files.detail)
 
         def detected(n: int, name: str = split.name) -> None:
             if on_detected is not None:
