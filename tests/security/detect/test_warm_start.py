@@ -105,11 +105,20 @@ def test_an_added_input_channel_starts_with_zero_weights(tmp_path: Path) -> None
     calibration = np.concatenate([_inputs(8), rng.random((8, 1, 64, 64), np.float32)], axis=1)
     rebuilt = model_from_onnx(path, calibration, width=8).eval()
     assert rebuilt.in_channels == 4
+    first = rebuilt.stem[0][0].weight  # scaled to a fresh layer's size so the new channel learns
+    assert torch.all(first[:, 3] == 0)
+    rms = first.detach().flatten(1).pow(2).mean(dim=1).sqrt()
+    assert torch.allclose(rms, torch.full_like(rms, 1 / (3 * 36) ** 0.5), rtol=1e-4)
     x = torch.from_numpy(_inputs(2, seed=5))
     extra = torch.from_numpy(rng.random((2, 1, 64, 64), np.float32))
     with torch.no_grad():
         for a, b in zip(original(x), rebuilt(torch.cat([x, extra], dim=1)), strict=True):
             assert torch.allclose(a, b, atol=1e-4), (a - b).abs().max()
+    with torch.no_grad():  # and training mode starts near it, as without the new channel
+        batch = torch.from_numpy(calibration)
+        in_eval = torch.sigmoid(rebuilt.eval()(batch)[0])
+        in_training = torch.sigmoid(rebuilt.train()(batch)[0])
+    assert (in_eval - in_training).abs().max() < 1e-3
     exported = tmp_path / "four.onnx"
     export_onnx(rebuilt, exported)
     with pytest.raises(ValueError, match="convolution"):  # fewer inputs cannot be taken

@@ -11,12 +11,18 @@ steps do not throw the learnt function away.
 A model may go on with more input channels than its start took (the detail channel,
 ``inputs.DETAIL_CHANNEL``): the first convolution's weights for the new channels start at
 zero, so the continued model starts computing exactly what its start did and training finds
-out what the new channels are worth.
+out what the new channels are worth. Folding left that convolution's weights ~30x larger than
+any other layer's (its inputs vary little, so its BatchNorm scaled up a lot), and Adam moves
+a weight by about the learning rate a step whatever its size: a zero-started channel there
+stayed at 0.5 % of its neighbours after 1,200 steps at 3e-4. Its weights are therefore scaled
+back to a fresh convolution's size per output channel, the scale moved into the BatchNorm
+after it, which leaves the function as it was.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 
 import numpy as np
@@ -80,8 +86,9 @@ def model_from_onnx(path: Path, calibration: np.ndarray, width: int = 32) -> Cen
         for module, node in zip(order, convs, strict=True):
             w = torch.from_numpy(weights[node.input[1]].copy())
             b = torch.from_numpy(weights[node.input[2]].copy())
+            gain = torch.ones(w.shape[0])
             if module is order[0] and w.shape[1] < module.weight.shape[1]:
-                w = _with_new_inputs(w, module.weight.shape[1])
+                w, gain = _with_new_inputs(w, module.weight.shape[1])
             if w.shape != module.weight.shape:
                 raise ValueError(
                     f"{path}: convolution {node.name} is {tuple(w.shape)}, "
@@ -93,7 +100,7 @@ def model_from_onnx(path: Path, calibration: np.ndarray, width: int = 32) -> Cen
                 continue
             bn = norms[module]
             mean, var = _running(bn)
-            bn.weight.fill_(1.0)
+            bn.weight.copy_(gain)
             bn.bias.copy_(b)
             mean.zero_()
             var.fill_(1.0 - bn.eps)
@@ -104,10 +111,16 @@ def model_from_onnx(path: Path, calibration: np.ndarray, width: int = 32) -> Cen
     return model
 
 
-def _with_new_inputs(w: torch.Tensor, channels: int) -> torch.Tensor:
-    """The first convolution's weights with zeros for input channels the graph did not take."""
+def _with_new_inputs(w: torch.Tensor, channels: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first convolution's weights with zeros for input channels the graph did not take,
+    each output channel scaled to a freshly initialised convolution's RMS, and the gain per
+    output channel that undoes the scaling."""
     extra = torch.zeros(w.shape[0], channels - w.shape[1], *w.shape[2:], dtype=w.dtype)
-    return torch.cat([w, extra], dim=1)
+    padded = torch.cat([w, extra], dim=1)
+    fan_in = padded[0].numel()
+    fresh_rms = 1.0 / math.sqrt(3.0 * fan_in)  # PyTorch's default U(-1/sqrt(fan_in), ...)
+    gain = padded.flatten(1).pow(2).mean(dim=1).sqrt().clamp(min=1e-12) / fresh_rms
+    return padded / gain[:, None, None, None], gain
 
 
 def _calibrate(model: CenterNet, x: torch.Tensor, norms: dict[nn.Conv2d, nn.BatchNorm2d]) -> None:
@@ -124,11 +137,12 @@ def _calibrate(model: CenterNet, x: torch.Tensor, norms: dict[nn.Conv2d, nn.Batc
     for conv, bn in norms.items():
         mean, var = stats[conv]
         shift = bn.bias.clone()  # the folded convolution's bias
+        gain = bn.weight.clone()  # what the convolution's weights were divided by
         running_mean, running_var = _running(bn)
         running_mean.copy_(mean)
         running_var.copy_(var)
-        bn.weight.copy_(torch.sqrt(var + bn.eps))
-        bn.bias.copy_(mean + shift)
+        bn.weight.copy_(gain * torch.sqrt(var + bn.eps))
+        bn.bias.copy_(gain * mean + shift)
 
 
 def _running(bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
