@@ -16,7 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from yangcheng.security.detect.inputs import DOWNSAMPLE, OUTPUT_STRIDE, network_input
+from yangcheng.security.detect.inputs import (
+    DOWNSAMPLE,
+    OUTPUT_STRIDE,
+    input_channels,
+    network_input,
+)
 from yangcheng.security.detect.model_files import DEFAULT_MODEL, ModelFiles
 from yangcheng.security.objects import PROHIBITED
 
@@ -130,7 +135,7 @@ class XrayDetector:
         self.threads = threads
         self.max_detections = max_detections
         self.detail = model.detail
-        self.channels = 4 if self.detail else 3
+        self.channels = len(input_channels(self.detail))
 
     @cached_property
     def _session(self) -> Any:
