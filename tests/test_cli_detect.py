@@ -79,3 +79,19 @@ def test_a_long_line_is_not_wrapped_in_a_log() -> None:
     tasks, out = _tasks(False, clock)
     tasks.update("training", 1, 1, "heatmap 0.619 " * 12)
     assert len(_lines(out)) == 1
+
+
+def test_the_validation_size_defaults_are_the_validation_splits() -> None:
+    """The commands that calibrate repeat the split's sizes as typer defaults; a changed
+    split must not leave them fixing thresholds on a different one."""
+    import inspect
+
+    from yangcheng.cli_detect import average_command, calibrate_command, train_command
+    from yangcheng.security.detect.training_data import VALIDATION_SPLIT
+
+    (_, standard, standard_hard), (_, hard, hard_hard) = VALIDATION_SPLIT.parts
+    assert (standard_hard, hard_hard) == (False, True)
+    for command in (train_command, average_command, calibrate_command):
+        params = inspect.signature(command).parameters
+        assert params["val_images"].default == standard, command.__name__
+        assert params["val_hard_images"].default == hard, command.__name__
