@@ -11,6 +11,7 @@ from yangcheng.security.detect.inputs import (
     network_input,
     takes_detail,
     transmission,
+    with_input_channels,
 )
 from yangcheng.security.materials import material
 from yangcheng.security.physics import transmit
@@ -96,3 +97,17 @@ def test_a_card_names_one_of_the_known_input_layouts() -> None:
     assert not takes_detail(list(INPUT_CHANNELS)) and takes_detail(input_channels(True))
     with pytest.raises(ValueError, match="not a known layout"):
         takes_detail(["low attenuation / 5"])
+
+
+def test_a_widened_first_convolution_reads_the_new_channels_as_nothing() -> None:
+    rng = np.random.default_rng(0)
+    weight = rng.normal(size=(24, 3, 3, 3)).astype(np.float32)
+    wide = with_input_channels(weight, 4)
+    assert wide.shape == (24, 4, 3, 3) and wide.dtype == np.float32
+    np.testing.assert_array_equal(wide[:, :3], weight)
+    assert not wide[:, 3].any()
+    np.testing.assert_array_equal(with_input_channels(weight, 3), weight)
+    with pytest.raises(ValueError, match=r"\(24, 3, 3, 3\) to 2 inputs"):
+        with_input_channels(weight, 2)
+    with pytest.raises(ValueError, match="shape"):
+        with_input_channels(weight[0], 4)

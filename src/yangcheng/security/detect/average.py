@@ -22,6 +22,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from yangcheng.security.detect.inputs import with_input_channels
 from yangcheng.security.detect.model_files import ModelFiles
 
 __all__ = ["AVERAGE_KEY", "average_onnx", "average_with_start"]
@@ -47,9 +48,7 @@ def average_onnx(end: Path, start: Path, out: Path, weight: float = 0.5) -> None
             raise ValueError(f"{start.name} has no weight {tensor.name!r}")
         x, y = numpy_helper.to_array(tensor), numpy_helper.to_array(other)
         if tensor.name == first and x.ndim == 4 and y.ndim == 4 and y.shape[1] < x.shape[1]:
-            y = np.concatenate(
-                [y, np.zeros((y.shape[0], x.shape[1] - y.shape[1], *y.shape[2:]), y.dtype)], axis=1
-            )
+            y = with_input_channels(y, x.shape[1])
         if x.shape != y.shape or x.dtype != y.dtype:
             raise ValueError(
                 f"weight {tensor.name!r} is {x.shape} {x.dtype} in {end.name} but "

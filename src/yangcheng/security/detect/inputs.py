@@ -32,6 +32,7 @@ __all__ = [
     "network_input",
     "takes_detail",
     "transmission",
+    "with_input_channels",
 ]
 
 DOWNSAMPLE = 2
@@ -123,6 +124,18 @@ def takes_detail(channels: list[str] | tuple[str, ...]) -> bool:
         f"model inputs {list(channels)} are not a known layout: "
         f"{list(input_channels(False))} or {list(input_channels(True))}"
     )
+
+
+def with_input_channels(weight: np.ndarray, channels: int) -> np.ndarray:
+    """A first convolution's weights ``[out, in, k, k]`` for a model taking ``channels``
+    inputs: zeros for the ones it did not take, so it computes what it did (a warm start, or
+    the start averaged with a run that added the detail channel)."""
+    if weight.ndim != 4 or weight.shape[1] > channels:
+        raise ValueError(
+            f"cannot widen a convolution weight of shape {weight.shape} to {channels} inputs"
+        )
+    extra = np.zeros((weight.shape[0], channels - weight.shape[1], *weight.shape[2:]), weight.dtype)
+    return np.concatenate([weight, extra], axis=1)
 
 
 def _block_detail(a_low: np.ndarray, size: tuple[int, int]) -> np.ndarray:

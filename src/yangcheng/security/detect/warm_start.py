@@ -31,6 +31,7 @@ import torch
 from onnx import numpy_helper
 from torch import nn
 
+from yangcheng.security.detect.inputs import with_input_channels
 from yangcheng.security.detect.model import CenterNet
 
 __all__ = ["model_from_onnx"]
@@ -84,11 +85,14 @@ def model_from_onnx(path: Path, calibration: np.ndarray, width: int = 32) -> Cen
     norms = _batchnorm_after(model)
     with torch.no_grad():
         for module, node in zip(order, convs, strict=True):
-            w = torch.from_numpy(weights[node.input[1]].copy())
+            folded = weights[node.input[1]]
             b = torch.from_numpy(weights[node.input[2]].copy())
-            gain = torch.ones(w.shape[0])
-            if module is order[0] and w.shape[1] < module.weight.shape[1]:
-                w, gain = _with_new_inputs(w, module.weight.shape[1])
+            gain = torch.ones(folded.shape[0])
+            if module is order[0] and folded.shape[1] < module.weight.shape[1]:
+                folded = with_input_channels(folded, module.weight.shape[1])
+                w, gain = _at_fresh_scale(torch.from_numpy(folded))
+            else:
+                w = torch.from_numpy(folded.copy())
             if w.shape != module.weight.shape:
                 raise ValueError(
                     f"{path}: convolution {node.name} is {tuple(w.shape)}, "
@@ -111,16 +115,13 @@ def model_from_onnx(path: Path, calibration: np.ndarray, width: int = 32) -> Cen
     return model
 
 
-def _with_new_inputs(w: torch.Tensor, channels: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first convolution's weights with zeros for input channels the graph did not take,
-    each output channel scaled to a freshly initialised convolution's RMS, and the gain per
-    output channel that undoes the scaling."""
-    extra = torch.zeros(w.shape[0], channels - w.shape[1], *w.shape[2:], dtype=w.dtype)
-    padded = torch.cat([w, extra], dim=1)
-    fan_in = padded[0].numel()
+def _at_fresh_scale(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first convolution's weights with each output channel scaled to a freshly
+    initialised convolution's RMS, and the gain per output channel that undoes it."""
+    fan_in = w[0].numel()
     fresh_rms = 1.0 / math.sqrt(3.0 * fan_in)  # PyTorch's default U(-1/sqrt(fan_in), ...)
-    gain = padded.flatten(1).pow(2).mean(dim=1).sqrt().clamp(min=1e-12) / fresh_rms
-    return padded / gain[:, None, None, None], gain
+    gain = w.flatten(1).pow(2).mean(dim=1).sqrt().clamp(min=1e-12) / fresh_rms
+    return w / gain[:, None, None, None], gain
 
 
 def _calibrate(model: CenterNet, x: torch.Tensor, norms: dict[nn.Conv2d, nn.BatchNorm2d]) -> None:
