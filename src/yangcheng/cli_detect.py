@@ -242,6 +242,14 @@ def retrain_command(
     threads: Annotated[
         int | None, typer.Option(min=1, help="Torch threads [each run's recorded].")
     ] = None,
+    detail: Annotated[
+        bool,
+        typer.Option(
+            "--detail",
+            help="Give every run the fine-detail input channel (see train --detail), "
+            "whatever the card recorded; needs an --out of its own.",
+        ),
+    ] = False,
 ) -> None:
     """Rebuild a model from scratch by replaying every training run its card records (the
     shipped weights came from several, each continued from the last); re-running resumes."""
@@ -250,6 +258,7 @@ def retrain_command(
     from yangcheng.platform.compute import LocalExecutor
     from yangcheng.security.detect.model_files import DEFAULT_MODEL
     from yangcheng.security.detect.replay import (
+        OtherInputsError,
         Stage,
         recorded_split,
         replay_training,
@@ -302,7 +311,10 @@ def retrain_command(
                     "validating", n, current.validation_split.images
                 ),
                 final_validation=final_validation,
+                detail=True if detail else None,
             )
+    except OtherInputsError as error:
+        raise typer.BadParameter(str(error), param_hint="--out") from error
     finally:
         pool.shutdown()
     result = files.card()

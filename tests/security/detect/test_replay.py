@@ -136,3 +136,23 @@ def test_retrain_names_a_card_it_cannot_replay(tmp_path: Path) -> None:
         )
         assert result.exit_code == 2
         assert path.name in result.output
+
+
+def test_retrain_with_detail_gives_every_run_the_channel_and_keeps_its_folder(
+    tmp_path: Path,
+) -> None:
+    card = tmp_path / "card.json"
+    card.write_text(json.dumps({"training": _run(1, 1e-3, 2, _run(1, 2e-3, 2, None))}))
+    args = ["security", "retrain", "--card", str(card), "--out", str(tmp_path / "r")]
+    args += ["--cache", str(tmp_path / "c"), "--workers", "1"]
+    result = CliRunner().invoke(app, [*args, "--detail"])
+    assert result.exit_code == 0, result.output
+    for stage in ("stage-1", "stage-2"):
+        files = ModelFiles.at(tmp_path / "r" / stage / "xray-centernet-v1.onnx")
+        assert files.detail and files.card()["training"]["config"]["detail"] is True
+    # the same folder replayed as recorded (3 channels) is refused, not continued from
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "r").rglob("*") if p.is_file()}
+    plain = CliRunner().invoke(app, args)
+    assert plain.exit_code == 2
+    assert "--out" in plain.output and "without" in plain.output
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "r").rglob("*") if p.is_file()} == before

@@ -8,6 +8,11 @@ its own and resumes from its checkpoint, so an interrupted replay goes on where 
 a finished stage (its model calibrated) is not trained again. A run whose weights were
 averaged with its start (``average.AVERAGE_KEY``) trains into ``stage-N/run`` and its mean
 with the previous stage's model becomes the stage's model.
+
+A replay may change what every run's network takes in (``detail``): the chain that made a
+3-channel model, rebuilt from scratch with the detail channel, is the comparison the
+3-epoch A/B in the README points to. Such a replay needs a folder of its own; a finished
+stage with the other inputs is refused rather than continued from.
 """
 
 from __future__ import annotations
@@ -28,7 +33,11 @@ from yangcheng.security.detect.workflow import (
     train_detector,
 )
 
-__all__ = ["Stage", "recorded_split", "replay_training", "training_chain"]
+__all__ = ["OtherInputsError", "Stage", "recorded_split", "replay_training", "training_chain"]
+
+
+class OtherInputsError(ValueError):
+    """The output folder holds a finished stage whose network takes other inputs."""
 
 
 @dataclass(frozen=True)
@@ -114,10 +123,12 @@ def replay_training(
     on_step: Callable[[StepReport], None] | None = None,
     on_detected: Callable[[int], None] | None = None,
     final_validation: Split | None = None,
+    detail: bool | None = None,
 ) -> ModelFiles:
     """Train every stage into ``out/stage-N`` in turn, each from the last one's model;
     returns the last stage's model, calibrated on ``final_validation`` when given (the
-    shipped threshold came from a bigger validation split than the runs used)."""
+    shipped threshold came from a bigger validation split than the runs used). ``detail``,
+    when given, replaces every run's recorded choice of the detail input channel."""
     if not chain:
         raise ValueError("no training runs to replay")
     previous: ModelFiles | None = None
@@ -128,12 +139,19 @@ def replay_training(
             stage.config,
             init_from=str(previous.onnx) if previous is not None else "",
             threads=threads or stage.config.threads,
+            detail=stage.config.detail if detail is None else detail,
         )
         if on_stage is not None:
             on_stage(number, stage)
+        start = previous if stage.average_with_start else None
+        trained = ModelFiles.at(folder / "run" / files.onnx.name) if start else files
+        for made in (files, trained):
+            if _finished(made) and made.detail != config.detail:
+                raise OtherInputsError(
+                    f"{made.onnx} was trained {_with(made.detail)} the detail channel and "
+                    f"this replay trains {_with(config.detail)} it: give it another folder"
+                )
         if not _finished(files):
-            start = previous if stage.average_with_start else None
-            trained = ModelFiles.at(folder / "run" / files.onnx.name) if start else files
             if not _finished(trained):
                 train_detector(
                     cache,
@@ -154,6 +172,10 @@ def replay_training(
     if final_validation is not None and _calibrated_on(previous) != final_validation:
         calibrate_detector(previous, cache, final_validation, run, on_detected)
     return previous
+
+
+def _with(detail: bool) -> str:
+    return "with" if detail else "without"
 
 
 def _calibrated_on(files: ModelFiles) -> Split | None:
