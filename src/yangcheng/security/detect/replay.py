@@ -9,10 +9,10 @@ a finished stage (its model calibrated) is not trained again. A run whose weight
 averaged with its start (``average.AVERAGE_KEY``) trains into ``stage-N/run`` and its mean
 with the previous stage's model becomes the stage's model.
 
-A replay may change what every run's network takes in (``detail``): the chain that made a
-3-channel model, rebuilt from scratch with the detail channel, is the comparison the
-3-epoch A/B in the README points to. Such a replay needs a folder of its own; a finished
-stage with the other inputs is refused rather than continued from.
+A replay may change what every run's network takes in (``detail``), so the two inputs can
+be compared run by run on the same chain (the README gives runs 1-4). Such a replay needs a
+folder of its own; a finished stage with the other inputs is refused rather than continued
+from.
 """
 
 from __future__ import annotations
