@@ -19,6 +19,8 @@ from yangcheng.security.dataset import (
 )
 from yangcheng.security.objects import PROHIBITED
 
+PROHIBITED_IDS = {c.id for c in PROHIBITED}
+
 
 def test_a_sample_is_the_same_bytes_whenever_it_is_made() -> None:
     a = XrayBaggageDataset(5, 10, size=(128, 128))[3]
@@ -28,6 +30,19 @@ def test_a_sample_is_the_same_bytes_whenever_it_is_made() -> None:
     assert not np.array_equal(a.image.high, c.image.high)
     with pytest.raises(IndexError):
         XrayBaggageDataset(5, 10)[10]
+
+
+def test_a_scene_is_the_scanned_bag_with_its_benign_objects_placed() -> None:
+    bags = XrayBaggageDataset(5, 10, size=(128, 128))
+    image, annotations = bags.scan(4)
+    again, scene = bags.scene(4)
+    assert np.array_equal(image.low, again.low) and np.array_equal(image.high, again.high)
+    assert [a.bbox_xywh for a in scene.annotations] == [a.bbox_xywh for a in annotations]
+    benign = [p for p in scene.placements if p.annotation is None]
+    assert benign and all(not PROHIBITED_IDS & {p.sprite.class_id} for p in benign)
+    assert sum(p.annotation is not None for p in scene.placements) == len(annotations)
+    with pytest.raises(IndexError):
+        bags.scene(10)
 
 
 def test_the_test_sets_are_fixed_and_apart() -> None:

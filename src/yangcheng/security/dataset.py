@@ -29,7 +29,7 @@ import numpy as np
 from yangcheng.cards import DatasetCard
 from yangcheng.security.objects import CLASSES, PROHIBITED
 from yangcheng.security.physics import DualEnergyImage, pseudo_colour, transmit
-from yangcheng.security.scene import Annotation, generate_scene
+from yangcheng.security.scene import Annotation, Scene, generate_scene
 
 __all__ = [
     "HARD_TEST",
@@ -74,11 +74,17 @@ class XrayBaggageDataset:
 
     def scan(self, index: int) -> tuple[DualEnergyImage, list[Annotation]]:
         """Sample ``index`` without the pseudo-colour (a third of the cost), for training."""
+        image, scene = self.scene(index)
+        return image, scene.annotations
+
+    def scene(self, index: int) -> tuple[DualEnergyImage, Scene]:
+        """Sample ``index`` with its whole scene: where every benign object lies too (a water
+        bottle is not annotated, but an analysis of what the detector confuses needs it)."""
         if not 0 <= index < self.images:
             raise IndexError(f"sample {index} is outside 0..{self.images - 1}")
         rng = np.random.default_rng([self.seed, index])
         scene = generate_scene(rng, self.size, hard=self.hard)
-        return transmit(scene.thickness_cm, scene.materials, rng=rng), scene.annotations
+        return transmit(scene.thickness_cm, scene.materials, rng=rng), scene
 
     def card(self, class_counts: dict[str, int] | None = None) -> DatasetCard:
         counts = f"; prohibited objects per class: {class_counts}" if class_counts else ""
