@@ -46,6 +46,7 @@ import numpy as np
 from yangcheng.security.dataset import XrayBaggageDataset
 from yangcheng.security.detect.infer import Detection, XrayDetector
 from yangcheng.security.detect.inputs import DOWNSAMPLE, network_input
+from yangcheng.security.detect.overlap import iou_xywh
 from yangcheng.security.detect.training_data import VALIDATION_SEEDS
 from yangcheng.security.objects import object_class
 from yangcheng.security.scene import Placement
@@ -69,15 +70,6 @@ def _fill(p: Placement, size: tuple[int, int]) -> tuple[str, np.ndarray] | None:
     placed = np.zeros(size, np.float32)
     placed[y0:y1, x0:x1] = t[y0 - p.top : y1 - p.top, x0 - p.left : x1 - p.left]
     return name, placed
-
-
-def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    return inter / (aw * ah + bw * bh - inter) if inter else 0.0
 
 
 Reading = tuple[float, float, float | None, float | None]
@@ -118,7 +110,7 @@ def readings(bags: int) -> dict[str, list[Reading]]:
                 float(cols.max() - cols.min() + 1),
                 float(rows.max() - rows.min() + 1),
             )
-            matched = [d for d in boxes if _iou(d.box_xywh, own) >= 0.3]
+            matched = [d for d in boxes if iou_xywh(d.box_xywh, own) >= 0.3]
             best = max(matched, key=lambda d: d.score, default=None)
             out[name].append(
                 (
