@@ -49,7 +49,7 @@ from yangcheng.security.detect.inputs import DOWNSAMPLE, network_input
 from yangcheng.security.detect.overlap import iou_xywh
 from yangcheng.security.detect.training_data import VALIDATION_SEEDS
 from yangcheng.security.objects import object_class
-from yangcheng.security.scene import Placement
+from yangcheng.security.scene import Placement, _compose
 
 BOTTLES = {object_class("water_bottle").id, object_class("flammable_liquid").id}
 LIQUID_BOX = object_class("flammable_liquid").id
@@ -57,19 +57,13 @@ CONTAINERS = frozenset({"glass", "pvc", "polyethylene"})
 
 
 def _fill(p: Placement, size: tuple[int, int]) -> tuple[str, np.ndarray] | None:
-    """The bottle's contents and their path length (cm) placed on the whole image."""
-    fills = [(name, t) for name, t in p.sprite.layers if name not in CONTAINERS]
+    """The bottle's contents and their path length (cm) placed on the whole image, clipped at
+    its border as the simulator composes a bag."""
+    thickness, materials = _compose([p], size)
+    fills = [k for k, m in enumerate(materials) if m.name not in CONTAINERS]
     if not fills:
         return None
-    name, t = fills[0]
-    h, w = size
-    sh, sw = t.shape
-    y0, x0, y1, x1 = max(p.top, 0), max(p.left, 0), min(p.top + sh, h), min(p.left + sw, w)
-    if y1 <= y0 or x1 <= x0:
-        return None
-    placed = np.zeros(size, np.float32)
-    placed[y0:y1, x0:x1] = t[y0 - p.top : y1 - p.top, x0 - p.left : x1 - p.left]
-    return name, placed
+    return materials[fills[0]].name, thickness[..., fills[0]]
 
 
 Reading = tuple[float, float, float | None, float | None]
@@ -85,9 +79,8 @@ def readings(bags: int) -> dict[str, list[Reading]]:
         image, scene = dataset.scene(index)
         x = network_input(image.low, image.high).astype(np.float32)
         zeff, low = x[2] * 25.0 + 5.0, x[0] * 5.0
-        boxes: list[Detection] = [
-            d for d in detector.detect(image.low, image.high).detections if d.class_id == LIQUID_BOX
-        ]
+        detections, _ = detector.detect_input(x)
+        boxes: list[Detection] = [d for d in detections if d.class_id == LIQUID_BOX]
         for p in scene.placements:
             if p.sprite.class_id not in BOTTLES:
                 continue
