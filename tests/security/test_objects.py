@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from yangcheng.security.materials import MATERIALS
-from yangcheng.security.objects import CLASSES, PROHIBITED, ObjectClass, make_sprite
+from yangcheng.security.objects import CLASSES, PROHIBITED, ObjectClass, _Canvas, _tilt, make_sprite
 from yangcheng.security.physics import estimate_z_eff, transmit
 
 
@@ -56,6 +56,28 @@ def _median_z(name: str, wanted: str) -> float:
         z = estimate_z_eff(image)
         return float(np.nanmedian(z[layers[wanted] > 0.05]))
     raise AssertionError(f"no {name} with {wanted} in 50 seeds")
+
+
+def test_a_cylinder_turned_about_its_own_axis_projects_as_it_was() -> None:
+    canvas = _Canvas(200, 80, 1.5)
+    canvas.rod("water", (10, 40), (190, 40), 30)  # axis along x
+    flat = canvas.layers["water"][..., None]
+    for cos in (0.9, 0.6, 0.3):
+        turned = _tilt(flat, cos, 1.5)[..., 0]
+        assert turned.sum() == pytest.approx(flat.sum(), rel=1e-5)  # mass kept
+        assert turned.max() == pytest.approx(60, rel=0.08)  # still a 60 mm diameter (was 60/cos)
+        rows = np.flatnonzero(turned.max(axis=1) > 0.5)
+        assert rows.size == pytest.approx(40, abs=2)  # still 60 mm wide at 1.5 mm
+
+
+def test_a_plate_tilted_is_foreshortened_and_its_path_stretched_by_one_over_cos() -> None:
+    plate = np.zeros((60, 80, 1), np.float32)
+    plate[10:50, 10:70] = 2.0
+    for cos in (0.9, 0.5, 0.25):
+        tilted = _tilt(plate, cos, 1.5)[..., 0]
+        assert tilted.sum() == pytest.approx(plate.sum(), rel=1e-5)
+        assert tilted[:, 40].max() == pytest.approx(2.0 / cos, rel=0.03)
+        assert np.count_nonzero(tilted[:, 40] > 0.01) <= 40 * cos + 3
 
 
 def test_steel_knife_reads_heavier_than_ethanol_bottle() -> None:

@@ -33,12 +33,19 @@ from yangcheng.security.scene import Annotation, Scene, generate_scene
 
 __all__ = [
     "HARD_TEST",
+    "SIMULATOR_VERSION",
     "STANDARD_TEST",
     "Sample",
     "XrayBaggageDataset",
     "export_coco",
     "write_samples",
 ]
+
+
+SIMULATOR_VERSION = 2
+"""Bumped whenever a seed's bags change, so cached shards and dataset cards say which
+simulator made them. 2: objects tilted out of plane are projected as tilted solids (a bottle
+turned about its own axis no longer narrows and densifies)."""
 
 
 @dataclass
@@ -90,7 +97,7 @@ class XrayBaggageDataset:
         counts = f"; prohibited objects per class: {class_counts}" if class_counts else ""
         return DatasetCard(
             name=self.name,
-            version="1",
+            version=str(SIMULATOR_VERSION),
             description=(
                 f"Simulated dual-energy X-ray baggage images, {self.size[0]}x{self.size[1]}, "
                 f"{'hard (heavy clutter, overlap, thin profiles)' if self.hard else 'standard'}; "
@@ -204,7 +211,7 @@ def export_coco(dataset: XrayBaggageDataset, out_dir: Path) -> dict[str, Any]:
             )
             counts[names[a["class_id"]]] += 1
     coco = {
-        "info": {"description": dataset.card().description, "version": "1"},
+        "info": {"description": dataset.card().description, "version": str(SIMULATOR_VERSION)},
         "images": images,
         "annotations": annotations,
         "categories": [

@@ -5,8 +5,9 @@ object here *is* a set of (material, thickness map) layers. Each shape is built 
 solids whose path length is known in closed form (a rod seen from the side has chord
 2*sqrt(r^2 - d^2), a plate is constant, a blade tapers from spine to edge), outlined with
 OpenCV polygon fills. Sizes, proportions and materials vary with the generator so a detector
-cannot learn one template; the object is then tilted out of plane (one axis foreshortened, path
-lengths stretched by 1/cos) and rotated in plane, on a canvas enlarged so nothing is cut.
+cannot learn one template; the object is then tilted out of plane (projected as the tilted
+solid: a flat part foreshortened with its paths stretched by 1/cos, a round one unchanged when
+turned about its own axis) and rotated in plane, on a canvas enlarged so nothing is cut.
 """
 
 from __future__ import annotations
@@ -691,13 +692,62 @@ _BUILDERS: dict[str, Callable[[np.random.Generator, _Jitter, float], _Canvas]] =
 # --- posing -----------------------------------------------------------------------------------
 
 
-def _pose(
-    layers: dict[str, np.ndarray], rng: np.random.Generator, thin: bool
-) -> list[tuple[str, np.ndarray]]:
-    """Tilt out of plane (foreshorten one axis, stretch paths by 1/cos), then rotate in plane.
+def _tilt(stack: np.ndarray, cos_tilt: float, pixel_mm: float) -> np.ndarray:
+    """Project the object tilted by ``acos(cos_tilt)`` about its x axis (rows foreshortened).
 
-    Foreshortening resamples by area so each layer keeps its mass (path x area); the rotation
-    goes onto a canvas sized to the rotated corners, so nothing is cut.
+    Every builder draws its parts symmetric about the mid-plane, so the material at pixel
+    (y, x) fills the depth ``|z| <= c/2``, with ``c`` the pixel's summed path length. Tilted,
+    a point (y, z) lands at ``y cos + z sin``: rows close up by ``cos`` (resampled by area,
+    paths stretched by 1/cos so mass is kept), and each row's material then spreads over
+    ``c sin`` of its own. For a flat part ``c`` is small and only the first step shows; a solid
+    round about x (a bottle's contents, a can, a rod) comes out as it went in, as a real one
+    turned about its own axis does, where foreshortening alone made it narrower and denser.
+    """
+    h, w, k = stack.shape
+    sin_tilt = math.sqrt(max(1.0 - cos_tilt**2, 0.0))
+    nh = max(round(h * cos_tilt), 1)
+    gain = np.float32(h / nh)  # path x area is invariant
+
+    def closed_up(plane: np.ndarray) -> np.ndarray:
+        return cv2.resize(np.ascontiguousarray(plane), (w, nh), interpolation=cv2.INTER_AREA)
+
+    depth = closed_up(stack.sum(axis=-1)).astype(np.float64)  # mm, the mean c in each pixel
+    width = np.maximum(depth * sin_tilt / pixel_mm, 1e-3)  # px each pixel spreads over
+    pad = math.ceil(float(width.max()) / 2) + 1
+    out_h = nh + 2 * pad + 1
+    centre = np.arange(nh, dtype=np.float64)[:, None] + 0.5 + pad
+    lo, hi = centre - width / 2, centre + width / 2
+    n_lo, n_hi = np.floor(lo).astype(np.int64), np.floor(hi).astype(np.int64)
+    f_lo, f_hi = lo - n_lo, hi - n_hi
+    col = np.broadcast_to(np.arange(w, dtype=np.int64)[None, :], (nh, w))
+    size = (out_h + 1) * w
+    out = np.empty((out_h, w, k), np.float32)
+    for j in range(k):
+        # Each pixel deposits its mass as a box: the box's slope changes at its two ends,
+        # split between the two rows around each end, and one running sum turns the slope
+        # changes into the mass each row receives (exact for boxes with fractional ends).
+        s = closed_up(stack[..., j]).astype(np.float64) * gain / width
+        kinks = np.zeros(size, np.float64)
+        for rows, weight in (
+            (n_lo, s * (1 - f_lo)),
+            (n_lo + 1, s * f_lo),
+            (n_hi, -s * (1 - f_hi)),
+            (n_hi + 1, -s * f_hi),
+        ):
+            kinks += np.bincount((rows * w + col).ravel(), weight.ravel(), minlength=size)
+        rows_mass = np.cumsum(kinks.reshape(out_h + 1, w), axis=0)[:out_h]
+        out[..., j] = np.clip(rows_mass, 0.0, None)
+    return out
+
+
+def _pose(
+    layers: dict[str, np.ndarray], rng: np.random.Generator, thin: bool, pixel_mm: float
+) -> list[tuple[str, np.ndarray]]:
+    """Tilt out of plane about one of the object's axes (``_tilt``), then rotate in plane.
+
+    The rotation goes onto a canvas sized to the rotated corners, so nothing is cut. ``thin``
+    turns the object nearly edge-on about its long axis: a flat one's outline collapses and
+    its paths lengthen, while a round one (a bottle, a can) looks as it did.
     """
     if thin:
         cos_tilt, axis = rng.uniform(0.2, 0.4), 0  # nearly edge-on across the short (y) axis
@@ -710,16 +760,11 @@ def _pose(
     stack = np.stack([layers[n] for n in names], axis=-1)  # (h, w, K) mm
     h, w = stack.shape[:2]
     if cos_tilt < 1.0:
-        nh, nw = (max(round(h * cos_tilt), 1), w) if axis == 0 else (h, max(round(w * cos_tilt), 1))
-        gain = np.float32(h * w / (nh * nw))  # mass kept: path x area is invariant
-        stack = np.stack(
-            [
-                cv2.resize(stack[..., k], (nw, nh), interpolation=cv2.INTER_AREA) * gain
-                for k in range(stack.shape[-1])
-            ],
-            axis=-1,
-        )
-        h, w = nh, nw
+        if axis == 0:
+            stack = _tilt(stack, cos_tilt, pixel_mm)
+        else:
+            stack = _tilt(stack.transpose(1, 0, 2), cos_tilt, pixel_mm).transpose(1, 0, 2)
+        h, w = stack.shape[:2]
     a = math.radians(angle)
     ca, sa = math.cos(a), math.sin(a)
     out_w = math.ceil(abs(w * ca) + abs(h * sa)) + 2
@@ -751,7 +796,8 @@ def make_sprite(
     """A randomly sized, posed instance of class ``name`` at ``pixel_mm`` per pixel.
 
     ``thin`` turns a flat object nearly edge-on (cos of tilt 0.2-0.4): the projected outline
-    collapses and paths lengthen, the hard case for screeners and detectors alike.
+    collapses and paths lengthen, the hard case for screeners and detectors alike. A round
+    object turned so about its own axis looks the same, as a real bottle would.
     """
     cls = object_class(name)
     scale = rng.uniform(0.8, 1.2)
@@ -761,4 +807,4 @@ def make_sprite(
 
     canvas = _BUILDERS[name](rng, jitter, pixel_mm)
     layers = {k: np.clip(v, 0, None) for k, v in canvas.layers.items() if v.max() > 0}
-    return Sprite(cls.id, _pose(layers, rng, thin))
+    return Sprite(cls.id, _pose(layers, rng, thin, pixel_mm))

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from yangcheng.cli import app
-from yangcheng.security.dataset import XrayBaggageDataset
+from yangcheng.security.dataset import SIMULATOR_VERSION, XrayBaggageDataset
 from yangcheng.security.detect.infer import ALARM_RULES, XrayDetector
 from yangcheng.security.detect.inputs import input_channels
 from yangcheng.security.detect.model_files import ModelFiles
@@ -52,7 +52,7 @@ def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> N
     assert files.flips == ("none", "left_right", "up_down", "both")
     assert 0 <= files.threshold <= 1
     assert card["operating_point"]["box_threshold"] == files.box_threshold
-    assert len(list((tmp_path / "c" / "train").glob("*.npz"))) == 2
+    assert len(list((tmp_path / "c" / f"sim{SIMULATOR_VERSION}" / "train").glob("*.npz"))) == 2
 
     detector = XrayDetector(files, min_score=0.0)
     image, _ = XrayBaggageDataset(5, 1).scan(0)
@@ -100,7 +100,9 @@ def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> N
     assert continued.exit_code == 0, continued.output
     training = ModelFiles.at(tmp_path / "m2" / "xray-centernet-v1.onnx").card()["training"]
     assert training["train_split"]["parts"] == [[103, 4, False], [104, 2, True]]
-    assert len(list((tmp_path / "c" / "train").glob("*.npz"))) == 4  # the fresh bags' shards
+    assert (
+        len(list((tmp_path / "c" / f"sim{SIMULATOR_VERSION}" / "train").glob("*.npz"))) == 4
+    )  # the fresh bags' shards
     assert training["config"]["init_from"] == files.onnx.name
     digest = hashlib.sha256(files.onnx.read_bytes()).hexdigest()
     assert training["continued_from"]["sha256"] == digest
@@ -121,7 +123,7 @@ def test_train_command_makes_a_servable_model_with_its_card(tmp_path: Path) -> N
     detail = [*args[:out], str(tmp_path / "d"), *args[out + 1 :], "--init-from", str(files.onnx)]
     detailed = CliRunner().invoke(app, [*detail, "--detail"])
     assert detailed.exit_code == 0, detailed.output
-    shards = sorted((tmp_path / "c" / "train+detail").glob("*.npz"))
+    shards = sorted((tmp_path / "c" / f"sim{SIMULATOR_VERSION}" / "train+detail").glob("*.npz"))
     assert len(shards) == 2 and np.load(shards[0])["x"].shape[1:] == (4, 256, 256)
     four = ModelFiles.at(tmp_path / "d" / "xray-centernet-v1.onnx")
     assert four.card()["inputs"] == list(input_channels(True)) and four.detail

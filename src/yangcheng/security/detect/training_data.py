@@ -21,7 +21,12 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from yangcheng.security.dataset import HARD_TEST, STANDARD_TEST, XrayBaggageDataset
+from yangcheng.security.dataset import (
+    HARD_TEST,
+    SIMULATOR_VERSION,
+    STANDARD_TEST,
+    XrayBaggageDataset,
+)
 from yangcheng.security.detect.inputs import DOWNSAMPLE, input_channels, network_input
 from yangcheng.security.detect.shard_images import ShardImages, map_member
 
@@ -76,11 +81,13 @@ class Batch:
 
 
 def shard_path(root: Path, split: Split, part: int, lo: int, detail: bool = False) -> Path:
-    """Named by seed and sample range, so a bigger split reuses a smaller one's full shards."""
+    """Named by seed and sample range, so a bigger split reuses a smaller one's full shards,
+    under the simulator's version, so a cache of an older simulator's bags is never read."""
     seed, images, hard = split.parts[part]
     hi = min(lo + SHARD, images)
     folder = f"{split.name}+detail" if detail else split.name
-    return root / folder / f"{seed}{'-hard' if hard else ''}-{lo:07d}-{hi:07d}.npz"
+    name = f"{seed}{'-hard' if hard else ''}-{lo:07d}-{hi:07d}.npz"
+    return root / f"sim{SIMULATOR_VERSION}" / folder / name
 
 
 def _write_shard(

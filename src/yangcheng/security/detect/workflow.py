@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from yangcheng.security.dataset import SIMULATOR_VERSION
 from yangcheng.security.detect.evaluate import (
     MAX_FALSE_ALARM_RATE,
     MAX_MISS_RATE,
@@ -99,6 +100,7 @@ def train_detector(
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {platform.processor() or platform.system()}",
         "torch": _torch_version(),
+        "simulator": SIMULATOR_VERSION,
     }
     if continued is not None:
         # The path is this machine's; the name and digest say which model it was anywhere.
