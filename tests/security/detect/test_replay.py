@@ -37,11 +37,12 @@ def test_the_shipped_chain_starts_from_scratch_and_grows() -> None:
     assert first.train_split.parts == ((101, 5000, False), (102, 1500, True))
     sizes = [s.train_split.images for s in chain if s.train_split.parts[0][0] == 101]
     assert sizes == sorted(sizes) and sizes[-1] > sizes[0]
-    assert last.validation_split.parts == ((201, 800, False), (202, 200, True))
-    # the last run took fresh bags and was averaged with its start
-    assert last.train_split.parts == ((103, 8000, False), (104, 4000, True))
-    assert last.average_with_start == 0.5
-    assert [s.average_with_start for s in chain[:-1]] == [0.0] * (len(chain) - 1)
+    assert last.validation_split.parts == ((201, 3200, False), (202, 800, True))
+    # the last three runs took fresh bags; the two before the last were averaged with their
+    # starts, the last (simulator 2's second) was shipped as trained
+    fresh = [s.train_split.parts for s in chain[-3:]]
+    assert fresh == [((seed, 8000, False), (seed + 1, 4000, True)) for seed in (103, 105, 107)]
+    assert [s.average_with_start for s in chain] == [0.0] * (len(chain) - 3) + [0.5, 0.5, 0.0]
 
 
 def test_a_chain_is_read_innermost_first() -> None:
