@@ -210,8 +210,9 @@ def export_coco(dataset: XrayBaggageDataset, out_dir: Path) -> dict[str, Any]:
                 }
             )
             counts[names[a["class_id"]]] += 1
+    info = dataset.card()  # without the per-class counts the card beside it carries
     coco = {
-        "info": {"description": dataset.card().description, "version": str(SIMULATOR_VERSION)},
+        "info": {"description": info.description, "version": info.version},
         "images": images,
         "annotations": annotations,
         "categories": [
