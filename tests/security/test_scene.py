@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from yangcheng.security import scene
 from yangcheng.security.objects import PROHIBITED
 from yangcheng.security.physics import transmit
-from yangcheng.security.scene import generate_scene
+from yangcheng.security.scene import _garment_steps, generate_scene
 
 _SIZE = (256, 256)
 _PROHIBITED_IDS = {c.id for c in PROHIBITED}
@@ -69,3 +71,20 @@ def test_hard_scenes_have_more_clutter() -> None:
         return float(np.mean(counts))
 
     assert clutter(True) >= 1.8 * clutter(False)
+
+
+def test_packed_clothes_keep_their_mass_and_leave_the_stream_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inside = np.zeros((200, 300), bool)
+    inside[20:180, 30:270] = True
+    steps = _garment_steps(np.random.default_rng(9), inside, 1.5)
+    assert steps[inside].mean() == pytest.approx(1.0, rel=1e-5)
+    assert len(np.unique(np.round(steps[inside], 4))) >= 4  # several pieces overlap
+    # the bag's next draw is the same with the folds as with none at all
+    rng = np.random.default_rng(9)
+    scene._bag(rng, _SIZE, 1.5)
+    monkeypatch.setattr(scene, "_garment_steps", lambda *_: np.float32(1.0))
+    flat = np.random.default_rng(9)
+    scene._bag(flat, _SIZE, 1.5)
+    assert rng.random() == flat.random()

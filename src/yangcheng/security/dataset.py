@@ -42,10 +42,11 @@ __all__ = [
 ]
 
 
-SIMULATOR_VERSION = 2
+SIMULATOR_VERSION = 3
 """Bumped whenever a seed's bags change, so cached shards and dataset cards say which
 simulator made them. 2: objects tilted out of plane are projected as tilted solids (a bottle
-turned about its own axis no longer narrows and densifies)."""
+turned about its own axis no longer narrows and densifies). 3: clothes are folded layers with
+steps, seams and buttons instead of smooth pillows, and sugar has its bulk density."""
 
 
 @dataclass

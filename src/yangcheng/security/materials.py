@@ -78,7 +78,7 @@ _LIBRARY: tuple[tuple[str, str, float, str, str], ...] = (
     ("gasoline", "C8H18", 0.74, "flammable liquid", "iso-octane as the stand-in"),
     ("acetone", "C3H6O", 0.784, "flammable liquid", ""),
     ("hydrogen peroxide", "H2O2", 1.45, "oxidiser", "concentrated (~100%)"),
-    ("sugar", "C12H22O11", 1.59, "organic", "sucrose; flour-like organics"),
+    ("sugar", "C12H22O11", 0.85, "organic", "granulated sucrose, bulk (crystal 1.59)"),
     ("flour", "C6H10O5", 0.6, "organic", "starch, loose powder"),
     ("alkaloid powder", "C17H21NO4", 0.8, "drug", "cocaine's formula, loose powder"),
     ("heroin-like powder", "C21H23NO5", 0.7, "drug", "diacetylmorphine, loose powder"),

@@ -604,10 +604,64 @@ def _phone(rng: np.random.Generator, j: _Jitter, p: float) -> _Canvas:
     return c
 
 
+def _garment(c: _Canvas, rng: np.random.Generator, w: float, h: float, t_mm: float) -> None:
+    """A folded garment: whole layers of cloth, not a smooth pillow.
+
+    Folding stacks the cloth in whole layers, so a folded shirt or pair of trousers shows as
+    plateaus with straight steps where flaps end (sides and sleeves folded in, a shorter
+    turn-over), doubled seams, a thicker collar or waistband, and sometimes a row of buttons;
+    a screener tells it from a packed powder by that texture. Its mass per area keeps the
+    smooth pillow's mean (0.76 of ``t_mm``), and the stack rounds off over half its thickness
+    where it is folded over at the edges.
+    """
+    x0, y0, x1, y1 = 5.0, 5.0, 5.0 + w, 5.0 + h
+    inside = (c.x >= x0) & (c.x <= x1) & (c.y >= y0) & (c.y <= y1)
+    layers = np.where(inside, np.float32(2), np.float32(0))  # front and back
+    for edge in (y0, y1):  # sides or sleeves folded in along the long edges
+        if rng.random() < 0.8:
+            reach = h * rng.uniform(0.15, 0.4)
+            band = np.abs(c.y - edge) <= reach
+            layers += np.where(inside & band, np.float32(2), np.float32(0))
+    if rng.random() < 0.7:  # a turn-over across the length, shorter than what it lies on
+        reach = w * rng.uniform(0.25, 0.6)
+        side = (c.x - x0 <= reach) if rng.random() < 0.5 else (x1 - c.x <= reach)
+        layers = layers + np.where(inside & side, layers, np.float32(0))
+    for _ in range(int(rng.integers(1, 4))):  # seams: doubled cloth in a narrow strip
+        width = rng.uniform(4, 9)
+        if rng.random() < 0.5:
+            at = rng.uniform(y0 + 10, y1 - 10)
+            seam = np.abs(c.y - at) <= width / 2
+        else:
+            at = rng.uniform(x0 + 10, x1 - 10)
+            seam = np.abs(c.x - at) <= width / 2
+        layers += np.where(inside & seam, np.float32(2), np.float32(0))
+    if rng.random() < 0.5:  # collar or waistband at one end
+        reach = rng.uniform(15, 40)
+        end = (c.x - x0 <= reach) if rng.random() < 0.5 else (x1 - c.x <= reach)
+        layers += np.where(inside & end, np.float32(3), np.float32(0))
+    # cloth compresses unevenly under what lies on it
+    squash = rng.uniform(0.85, 1.15, size=(3, 3)).astype(np.float32)
+    layers *= cv2.resize(squash, (c.w, c.h), interpolation=cv2.INTER_CUBIC)
+    to_edge = np.minimum(np.minimum(c.x - x0, x1 - c.x), np.minimum(c.y - y0, y1 - c.y))
+    bend = np.sqrt(np.clip(to_edge / max(t_mm / 2, 1e-6), 0, 1))
+    stack = layers * bend
+    mean = float(stack[inside].mean()) if inside.any() else 0.0
+    if mean > 0:
+        c.add("clothing", stack * np.float32(0.76 * t_mm / mean))
+    if rng.random() < 0.3:  # buttons down a placket
+        at = rng.uniform(y0 + 0.3 * h, y1 - 0.3 * h)
+        n = int(rng.integers(4, 8))
+        r = rng.uniform(4, 7)
+        for k in range(n):
+            c.ring("abs", x0 + (k + 0.5) * w / n, at, r, r, 2.0)
+
+
 def _clothes(rng: np.random.Generator, j: _Jitter, p: float) -> _Canvas:
     w, h = j(280), j(200)
     c = _Canvas(w + 10, h + 10, p)
-    c.pillow("clothing", 5, 5, 5 + w, 5 + h, j(50))
+    # The folds draw from their own stream, so every other object in the bag keeps the place
+    # and pose simulator 2 gave it.
+    _garment(c, rng.spawn(1)[0], w, h, j(50))
     if rng.random() < 0.4:
         c.polyline(_pick(rng, "brass", "steel"), [(10, h * 0.5), (w, h * 0.5)], 2.0)  # zip
     return c
