@@ -522,11 +522,14 @@ def _print_reports(reports: list[dict[str, Any]]) -> None:
                 f"{_pct(boxes['located'])} of the {boxes['alarmed_threat_bags']} alarmed "
                 "threat bags have one on an item"
             )
-        ap = Table(title="AP@0.5 per class")
+        missed = r.get("missed_by_class", {})
+        ap = Table(title="per class: AP@0.5, threat bags missed at 15 % false alarms")
         ap.add_column("class")
         ap.add_column("AP", justify="right")
+        ap.add_column("missed", justify="right")
         for name, value in sorted(r["ap50"].items(), key=lambda kv: kv[1]):
-            ap.add_row(name, f"{value:.3f}")
+            k, n = missed.get(name, (0, 0))
+            ap.add_row(name, f"{value:.3f}", f"{k}/{n}" if n else "")
         console.print(ap)
 
 

@@ -7,6 +7,7 @@ from yangcheng.security.detect.evaluate import (
     ImageResult,
     average_precision,
     bag_figures,
+    bag_misses_by_class,
     box_figures,
     choose_box_threshold,
     choose_threshold,
@@ -125,3 +126,14 @@ def test_box_figures_count_marked_boxes_on_and_off_the_items() -> None:
     for r in results:
         r.rule = "detections"
     assert box_figures(results, 0.05, 0.3).marked_per_bag == pytest.approx(5 / 5)
+
+
+def test_bag_misses_are_counted_for_every_class_a_bag_holds() -> None:
+    results = [
+        _image([[1, 0, 0, 9, 9], [2, 20, 20, 29, 29]], [_det(1, (0, 0, 9, 9), 0.2)]),
+        _image([[1, 0, 0, 9, 9], [1, 20, 20, 29, 29]], [_det(1, (0, 0, 9, 9), 0.8)]),
+        _image([[11, 0, 0, 9, 9]], [_det(11, (0, 0, 9, 9), 0.4)]),
+        _image([], [_det(1, (0, 0, 9, 9), 0.9)]),  # clean bags hold no class
+    ]
+    assert bag_misses_by_class(results, 0.5) == {"knife": [1, 2], "gun": [1, 1], "powder": [1, 1]}
+    assert bag_misses_by_class(results, 0.1) == {"knife": [0, 2], "gun": [0, 1], "powder": [0, 1]}

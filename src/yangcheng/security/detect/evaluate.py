@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +219,23 @@ def bag_figures(results: list[ImageResult], threshold: float) -> BagFigures:
     )
 
 
+def bag_misses_by_class(results: list[ImageResult], threshold: float) -> dict[str, list[int]]:
+    """Per class: [threat bags holding it that do not alarm at ``threshold``, bags holding it].
+
+    Screening standards set detection rates per threat category, and a bag-level miss rate
+    over all classes hides which ones the misses are (flour, not guns). A bag holding two
+    classes counts for each.
+    """
+    names = {c.id: c.name for c in PROHIBITED}
+    out: dict[str, list[int]] = {}
+    for r in results:
+        for class_id in {int(c) for c in r.gt[:, 0]}:
+            row = out.setdefault(names.get(class_id, str(class_id)), [0, 0])
+            row[0] += r.score < threshold
+            row[1] += 1
+    return out
+
+
 def choose_threshold(results: list[ImageResult], max_miss_rate: float = MAX_MISS_RATE) -> float:
     """The highest threshold whose miss rate on ``results`` stays within ``max_miss_rate``.
 
@@ -307,6 +324,8 @@ class Report:
     """At the threshold giving at most 15 % false alarms on this split itself."""
     boxes: BoxFigures | None = None
     """The boxes shown as alarms at the validation-fixed thresholds."""
+    missed_by_class: dict[str, list[int]] = field(default_factory=dict)
+    """At the 15 % false-alarm threshold (``bag_misses_by_class``): [missed, threat bags]."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -350,14 +369,14 @@ def report(
     ap = {
         c.name: value for c in PROHIBITED if (value := average_precision(results, c.id)) is not None
     }
+    at_15 = threshold_at_false_alarm(results, MAX_FALSE_ALARM_RATE)
     return Report(
         split=split,
         images=len(results),
         map50=float(np.mean(list(ap.values()))) if ap else 0.0,
         ap50={k: round(v, 4) for k, v in ap.items()},
         operating=bag_figures(results, threshold),
-        at_false_alarm_15=bag_figures(
-            results, threshold_at_false_alarm(results, MAX_FALSE_ALARM_RATE)
-        ),
+        at_false_alarm_15=bag_figures(results, at_15),
         boxes=box_figures(results, threshold, box_threshold),
+        missed_by_class=bag_misses_by_class(results, at_15),
     )
