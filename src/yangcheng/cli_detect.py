@@ -523,10 +523,10 @@ def _print_reports(reports: list[dict[str, Any]]) -> None:
                 "threat bags have one on an item"
             )
         missed = r.get("missed_by_class", {})
-        ap = Table(title="per class: AP@0.5, threat bags missed at 15 % false alarms")
+        ap = Table(title="AP@0.5 per class")
         ap.add_column("class")
         ap.add_column("AP", justify="right")
-        ap.add_column("missed", justify="right")
+        ap.add_column("bags missed at 15 % FA", justify="right")
         for name, value in sorted(r["ap50"].items(), key=lambda kv: kv[1]):
             k, n = missed.get(name, (0, 0))
             ap.add_row(name, f"{value:.3f}", f"{k}/{n}" if n else "")

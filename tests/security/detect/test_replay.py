@@ -38,11 +38,14 @@ def test_the_shipped_chain_starts_from_scratch_and_grows() -> None:
     sizes = [s.train_split.images for s in chain if s.train_split.parts[0][0] == 101]
     assert sizes == sorted(sizes) and sizes[-1] > sizes[0]
     assert last.validation_split.parts == ((201, 3200, False), (202, 800, True))
-    # the last three runs took fresh bags; the two before the last were averaged with their
-    # starts, the last (simulator 2's second) was shipped as trained
-    fresh = [s.train_split.parts for s in chain[-3:]]
-    assert fresh == [((seed, 8000, False), (seed + 1, 4000, True)) for seed in (103, 105, 107)]
-    assert [s.average_with_start for s in chain] == [0.0] * (len(chain) - 3) + [0.5, 0.5, 0.0]
+    # the last seven runs took 12,000 bags of their own seeds: one on simulator 1, two on
+    # simulator 2 and four on simulator 3 (two seed pairs, each seen twice); the first two and
+    # the last were averaged with their starts
+    fresh = [s.train_split.parts for s in chain[-7:]]
+    seeds = (103, 105, 107, 111, 113, 111, 113)
+    assert fresh == [((seed, 8000, False), (seed + 1, 4000, True)) for seed in seeds]
+    averaged = [0.5, 0.5, 0.0, 0.0, 0.0, 0.0, 0.5]
+    assert [s.average_with_start for s in chain] == [0.0] * (len(chain) - 7) + averaged
 
 
 def test_a_chain_is_read_innermost_first() -> None:
