@@ -95,7 +95,7 @@ def _max_step(t: np.ndarray) -> float:
 
 def test_folded_clothes_step_where_a_pillow_of_flour_is_smooth() -> None:
     # Away from the rounded edges, a garment's depth jumps by whole layers within a pixel; a
-    # pouch of powder changes by a few per cent a pixel at most. Both hold the same mass.
+    # pouch of powder changes by a few per cent a pixel at most. Both have the same mean path.
     for seed in range(8):
         garment = _Canvas(290, 210, 1.5)
         _garment(garment, np.random.default_rng(seed), 280, 200, 50)
