@@ -172,3 +172,43 @@ def test_security_line_run_status_and_labels(run, tmp_path: Path) -> None:
     assert labels.exit_code == 0 and out.read_text() == ""  # nobody has judged anything yet
     bad = run("security", "line", "run", "--items", "5", "--rate", "90000", "--lanes", "2")
     assert bad.exit_code != 0 and "add lanes" in bad.output
+
+
+def test_security_scanner_wedges_fit_list_and_detect(run, tmp_path: Path) -> None:
+    """A 140 kVp scanner's wedge readings fit a profile, and a bag's raw counts from that
+    scanner are detected through it; a wrong air level or name is a clear error."""
+    import cv2
+    import numpy as np
+
+    from yangcheng.security.dataset import XrayBaggageDataset
+    from yangcheng.security.physics import Channel, transmit
+
+    table = tmp_path / "wedges.csv"
+    spectra = ["--low-kvp", "70", "--high-kvp", "140", "--high-cu-mm", "0.6"]
+    result = run("security", "scanner", "wedges", "--out", str(table), *spectra, "--air", "60000")
+    assert result.exit_code == 0, result.output
+    result = run("security", "scanner", "fit", "--table", str(table), "--name", "lane-2",
+                 "--air", "60000", "--pixel-mm", "1.5")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "lane-2.json" in result.output and "unmapped" in result.output
+    assert "lane-2" in run("security", "scanner", "list").output
+    bad = run("security", "scanner", "fit", "--table", str(table), "--name", "x", "--air", "1000")
+    assert bad.exit_code == 2 and "outside dark 0 .. air 1000" in bad.output
+
+    _, scene = XrayBaggageDataset(20261126, 4).scene(3)
+    other = (
+        Channel("low", 70.0, 2.5, 0.0, 0.5, 2e4),
+        Channel("high", 140.0, 2.5, 0.6, 4.0, 2e4),
+    )
+    image = transmit(scene.thickness_cm, scene.materials, channels=other)
+    paths = []
+    for name, t in (("low", image.low), ("high", image.high)):
+        paths.append(tmp_path / f"{name}.png")
+        cv2.imwrite(str(paths[-1]), np.round(60000 * t).astype(np.uint16))
+    args = ("security", "detect", "--low", str(paths[0]), "--high", str(paths[1]))
+    result = run(*args, "--scanner", "lane-2")
+    assert result.exit_code == 0, result.output
+    assert "ALARM" in result.output and "read through scanner lane-2" in result.output
+    assert "battery_cell" in result.output and "handcuffs" in result.output
+    missing = run(*args, "--scanner", "lane-9")
+    assert missing.exit_code == 2 and "no scanner profile 'lane-9'" in missing.output

@@ -546,6 +546,10 @@ def detect_command(
         Path | None, typer.Option(help="Write the pseudo-colour with boxes here.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the response as JSON.")] = False,
+    scanner: Annotated[
+        str | None,
+        typer.Option(help="The images are this scanner's raw counts (`security scanner fit`)."),
+    ] = None,
 ) -> None:
     """Detect prohibited items in one bag and say whether it alarms."""
     import base64
@@ -566,6 +570,8 @@ def detect_command(
                 ) from None
     if seed is not None:
         fields["simulated"] = {"seed": seed, "index": index, "hard": hard}
+    if scanner is not None:
+        fields["scanner"] = scanner
     try:
         response = detect(DetectRequest.model_validate(fields))
     except ValidationError as exc:
@@ -585,6 +591,7 @@ def detect_command(
         title=f"{'ALARM' if response.alarm else 'clear'}: bag score "
         f"{response.bag_score:.3f}, threshold {response.threshold:.3f} "
         f"({response.alarm_rule}); a box alarms from {response.box_threshold:.3f}"
+        + (f"; read through scanner {response.scanner}" if response.scanner else "")
     )
     for column in ("class", "score", "box x,y,w,h", "Zeff", "material", "alarm"):
         table.add_column(column)

@@ -14,12 +14,16 @@ from pydantic import ValidationError
 
 from tests.browser import chromium_page, serve, sign_in_and_open
 from tests.conftest import KeyMaker, wait_for_job
+from tests.security.test_scanner_profile import AIR, DARK, SCANNER_B
 from yangcheng.platform.catalog import InvalidInput, Registry
 from yangcheng.security import service
 from yangcheng.security.dataset import STANDARD_TEST, XrayBaggageDataset
 from yangcheng.security.detect.model_files import DEFAULT_MODEL
 from yangcheng.security.objects import CLASSES
+from yangcheng.security.physics import transmit
+from yangcheng.security.scanner_profile import fit_profile, save_profile
 from yangcheng.security.service_detect import DETECT
+from yangcheng.security.wedge_table import simulate_wedge_table
 
 NAME = "security.xray.detect"
 CLASS_NAMES = {c.id: c.name for c in CLASSES}
@@ -172,3 +176,53 @@ def test_detections_drawn_in_chromium(app: object, make_key: KeyMaker, tmp_path:
         page.screenshot(path=str(shots / "xray-detect-result.png"), full_page=True)
         assert figure.locator("svg.ai-overlay .ai-box").count() >= 1
     assert problems == []
+
+
+def test_another_scanners_counts_are_read_through_its_profile(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Bag 3 through a 140 kVp scanner, sent as its raw counts with its profile, alarms and
+    marks the items the reference scanner's image of the same bag does, at their scores (its
+    noise is the other scanner's, so a faint box may come and go)."""
+    monkeypatch.setenv("YANGCHENG_HOME", str(tmp_path))
+    steps = simulate_wedge_table(SCANNER_B, dark=DARK, air=AIR)
+    save_profile(fit_profile(steps, "lane-2", dark=DARK, air=AIR), tmp_path)
+    _, scene = XrayBaggageDataset(STANDARD_TEST.seed, 4).scene(3)
+    rng = np.random.default_rng(3)
+    other = transmit(scene.thickness_cm, scene.materials, rng=rng, channels=SCANNER_B)
+    raw = [
+        np.round(DARK[0] + (AIR[0] - DARK[0]) * t).astype(np.uint16)
+        for t in (other.low, other.high)
+    ]
+    out = DETECT.invoke(
+        {"low_png_base64": _png(raw[0]), "high_png_base64": _png(raw[1]), "scanner": "lane-2"}
+    )
+    reference = DETECT.invoke({"simulated": {"seed": STANDARD_TEST.seed, "index": 3}})
+    assert out.scanner == "lane-2" and reference.scanner is None  # type: ignore[attr-defined]
+    assert out.alarm == reference.alarm  # type: ignore[attr-defined]
+    assert out.bag_score == pytest.approx(reference.bag_score, abs=0.05)  # type: ignore[attr-defined]
+    scores = {d.class_name: d.score for d in out.detections if d.alarm}  # type: ignore[attr-defined]
+    for d in reference.detections:  # type: ignore[attr-defined]
+        if d.alarm:  # the battery, handcuffs and lighter, at the same scores
+            assert scores[d.class_name] == pytest.approx(d.score, abs=0.05)
+    with pytest.raises(
+        InvalidInput, match=r"no scanner profile 'lane-3'.*known: \['lane-2'\]"
+    ) as err:
+        DETECT.invoke(
+            {"low_png_base64": _png(raw[0]), "high_png_base64": _png(raw[1]), "scanner": "lane-3"}
+        )
+    assert err.value.field == "scanner"
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        ({"simulated": {"seed": 1}, "scanner": "lane-2"}, "scanner applies to images"),
+        ({"low_png_base64": "AAAA", "high_png_base64": "AAAA", "scanner": "../x"}, "pattern"),
+    ],
+)
+def test_scanner_requests_that_cannot_be_read_are_refused(
+    payload: dict[str, object], words: str
+) -> None:
+    with pytest.raises(ValidationError, match=words):
+        DETECT.invoke(payload)

@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from yangcheng.cards import ModelCard
+from yangcheng.config import Settings
 from yangcheng.platform.catalog import Capability, InvalidInput
 from yangcheng.security.dataset import STANDARD_TEST, XrayBaggageDataset
 from yangcheng.security.detect.infer import BagResult, XrayDetector, box_alarm, box_limit
@@ -24,6 +25,13 @@ from yangcheng.security.detect.inputs import DetectorInputError, transmission
 from yangcheng.security.detect.model_files import DEFAULT_MODEL
 from yangcheng.security.detect.overlap import fold_overlaps
 from yangcheng.security.physics import DualEnergyImage, pseudo_colour
+from yangcheng.security.scanner_profile import (
+    PROFILE_NAME,
+    ScannerProfile,
+    UnknownScanner,
+    load_profile,
+    profiles_dir,
+)
 from yangcheng.security.service_simulate import (
     MAX_SEED,
     AnnotatedImageOut,
@@ -61,12 +69,24 @@ class DetectRequest(BaseModel):
     threshold: float | None = Field(
         default=None, ge=0.0, le=1.0, description="Alarm threshold; default the model's own."
     )
+    scanner: str | None = Field(
+        default=None,
+        pattern=PROFILE_NAME,
+        description="A scanner profile fitted on this installation (`yangcheng security "
+        "scanner fit`, from the scanner's step-wedge readings): the images are then that "
+        "scanner's raw counts, read as the reference scanner's transmission and resampled to "
+        "1.5 mm before detection; boxes are in the resampled image's pixels.",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> DetectRequest:
         images = (self.low_png_base64 is not None, self.high_png_base64 is not None)
         if self.simulated is not None and any(images):
             raise ValueError("give either simulated or the two images, not both")
+        if self.simulated is not None and self.scanner is not None:
+            raise ValueError(
+                "a simulated bag is the reference scanner's already: scanner applies to images"
+            )
         if self.simulated is None and images != (True, True):
             missing = "high_png_base64" if images[0] else "low_png_base64"
             raise ValueError(
@@ -115,6 +135,10 @@ class DetectResponse(BaseModel):
         "split (a box at it, as its bag's best, flags at most 15 % of clean bags); under the "
         "detections rule, the bag threshold. A bag the bag head alarms may have no such box."
     )
+    scanner: str | None = Field(
+        description="The scanner profile the images were read through; null: the reference "
+        "scanner's transmission, as sent."
+    )
     views: list[str] = Field(
         description="The mirrored views of the bag (none, left_right, up_down, both) the bag "
         "head was averaged over; boxes are the first view's."
@@ -153,15 +177,39 @@ def _decode(field: str, data: str) -> np.ndarray:
     return np.asarray(image)
 
 
+_profiles: dict[tuple[str, int], ScannerProfile] = {}
+
+
+def _profile(name: str) -> ScannerProfile:
+    """The named profile, loaded again when it has been refitted since."""
+    home = Settings().home
+    path = profiles_dir(home) / f"{name}.json"
+    key = (str(path), path.stat().st_mtime_ns if path.exists() else 0)
+    with _lock:
+        if key not in _profiles:
+            try:
+                _profiles[key] = load_profile(name, home)
+            except UnknownScanner as exc:
+                raise InvalidInput("scanner", str(exc.args[0])) from None
+        return _profiles[key]
+
+
 def _images(req: DetectRequest) -> tuple[np.ndarray, np.ndarray]:
     if req.simulated is not None:
         bag = req.simulated
         image, _ = XrayBaggageDataset(bag.seed, bag.index + 1, hard=bag.hard).scan(bag.index)
         return image.low, image.high
     assert req.low_png_base64 is not None and req.high_png_base64 is not None
-    return _decode("low_png_base64", req.low_png_base64), _decode(
-        "high_png_base64", req.high_png_base64
-    )
+    low = _decode("low_png_base64", req.low_png_base64)
+    high = _decode("high_png_base64", req.high_png_base64)
+    if req.scanner is None:
+        return low, high
+    profile = _profile(req.scanner)
+    try:
+        image = profile.to_reference(low, high)
+    except DetectorInputError as exc:
+        raise InvalidInput(f"{exc.field}_png_base64", exc.reason) from None
+    return image.low, image.high
 
 
 def operator_picture(low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -219,6 +267,7 @@ def detect(req: DetectRequest) -> DetectResponse:
         alarm_rule=model.rule,
         threshold=threshold,
         box_threshold=box_limit(model.rule, threshold, result.box_threshold),
+        scanner=req.scanner,
         views=list(model.flips),
         width=width,
         height=height,
@@ -265,9 +314,10 @@ def model_card() -> ModelCard:
         training_data=f"simulated bags: {card['training']['train_split']}",
         metrics=metrics,
         limitations="Trained on simulated bags only (procedural shapes, physics model); a "
-        "real scanner needs fine-tuning on its own captures, and its pixel pitch must be "
-        "1.5 mm. Liquids, powders, drugs and explosives rely on effective-Z evidence, which "
-        "overlapping metal can mask.",
+        "real scanner's images go through its scanner profile (fitted on its step-wedge "
+        "readings: spectra and pitch), and may still need fine-tuning on its own captures "
+        "for what the physics model leaves out. Liquids, powders, drugs and explosives rely "
+        "on effective-Z evidence, which overlapping metal can mask.",
         artifact=f"yangcheng/security/detect/weights/{DEFAULT_MODEL.onnx.name}",
     )
 
@@ -286,8 +336,9 @@ DETECT = Capability(
         "network's bag head, averaged over four mirrored views, for the shipped weights) "
         "reaches the threshold fixed on the validation split for a miss rate within 1 per "
         "mille; a box is marked as an alarm from its own, stricter threshold, so the faint "
-        "boxes of an alarmed bag are drawn but not marked. Send both energies as 16-bit PNG, "
-        "or name a simulated bag. Run it as a job for a batch."
+        "boxes of an alarmed bag are drawn but not marked. Send both energies as 16-bit PNG "
+        "(another scanner's raw counts with its scanner profile), or name a simulated bag. "
+        "Run it as a job for a batch."
     ),
     request_model=DetectRequest,
     response_model=DetectResponse,
@@ -295,7 +346,8 @@ DETECT = Capability(
     card={
         "model": f"security/detect/weights/{DEFAULT_MODEL.onnx.name} with its card",
         "input": "two single-channel transmission images of the same size, 64..4096 px a side, "
-        "1.5 mm pixels; colour pictures are refused (they lost the energies)",
+        "1.5 mm pixels, or another scanner's raw counts with its scanner profile; colour "
+        "pictures are refused (they lost the energies)",
         "limitations": "Trained and measured on simulated bags only.",
     },
     examples=(
