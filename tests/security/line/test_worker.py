@@ -4,6 +4,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from yangcheng.security.line import ItemEvent, LineStore, LineWorker, WorkerConfig
 
@@ -60,3 +61,48 @@ def test_unreadable_images_and_poison_items_go_to_a_person_not_the_clear_lane(
     assert any("colour image" in r for r in reasons)
     assert "2 workers stopped" in by_id[poison.tracking_id].reasons[0]
     assert worker.stats.fail_safe == 3
+
+
+def test_a_lane_with_another_scanner_reads_its_counts_through_its_profile(
+    tmp_path: Path, pool: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same bag from a 140 kVp scanner: through its profile the worker decides it as the
+    reference scanner's image; a profile the installation lacks sends it to a person."""
+    from tests.security.test_scanner_profile import AIR, DARK, SCANNER_B
+    from yangcheng.security.dataset import XrayBaggageDataset
+    from yangcheng.security.physics import transmit
+    from yangcheng.security.scanner_profile import fit_profile, save_profile
+    from yangcheng.security.wedge_table import simulate_wedge_table
+
+    monkeypatch.setenv("YANGCHENG_HOME", str(tmp_path))
+    save_profile(
+        fit_profile(
+            simulate_wedge_table(SCANNER_B, dark=DARK, air=AIR), "xr02", dark=DARK, air=AIR
+        ),
+        tmp_path,
+    )
+    reference, scene = XrayBaggageDataset(20261126, 4).scene(3)
+    other = transmit(scene.thickness_cm, scene.materials, channels=SCANNER_B)
+    files = {}
+    for name, t in (("low", other.low), ("high", other.high)):
+        files[name] = str(tmp_path / f"{name}.png")
+        cv2.imwrite(files[name], np.round(DARK[0] + (AIR[0] - DARK[0]) * t).astype(np.uint16))
+    store, worker = _worker(tmp_path, pool, batch=2)
+    store.enqueue(
+        [
+            ItemEvent("L2", "XR02", 0.0, 0.0, {"kind": "files", **files, "scanner": "xr02"}),
+            ItemEvent("L2", "XR02", 1.0, 1.0, {"kind": "files", **files, "scanner": "xr09"}),
+        ]
+    )
+    assert worker.step() == 2
+    read, unknown = sorted(store.decisions(), key=lambda d: d.decided_at)
+    expected = worker.detector.detect(reference.low, reference.high)
+    scores: dict[str, float] = {}
+    for d in read.detections:
+        scores[d["class_name"]] = max(scores.get(d["class_name"], 0.0), d["score"])
+    items = [d for d in expected.detections if d.score >= 0.3]  # battery, handcuffs, lighter
+    assert len(items) == 3
+    for d in items:
+        assert scores[d.class_name] == pytest.approx(d.score, abs=0.05)
+    assert read.route != "clear" and not read.reasons[0].startswith("fail-safe")
+    assert unknown.route == "divert" and "no scanner profile 'xr09'" in unknown.reasons[0]

@@ -55,7 +55,8 @@ class ItemEvent:
     """Seconds after the feed started (the real time is stamped when it is enqueued)."""
     source: dict[str, Any]
     """How to get its images: ``{"kind": "simulated", "seed", "index", "hard"}``,
-    ``{"kind": "pool", "index"}`` or ``{"kind": "files", "low", "high"}``."""
+    ``{"kind": "pool", "index"}`` or ``{"kind": "files", "low", "high"}`` (with ``"scanner"``:
+    the images are that scanner's raw counts, read through its profile)."""
 
 
 def item_feed(

@@ -3,8 +3,9 @@
 Three kinds of source. ``simulated`` scans the simulator's bag on demand (about 0.3 s of
 CPU, the cost a real scanner pays in hardware). ``pool`` replays a folder of bags scanned
 in advance, so a line benchmark measures the software (queue, detector, routing) rather
-than the simulator. ``files`` reads the two 16-bit transmission images a real scanner
-wrote.
+than the simulator. ``files`` reads the two 16-bit images a real scanner wrote: the
+reference scanner's transmission, or, where the source names a ``scanner`` profile
+(`security.scanner_profile`), that scanner's raw counts, read through the profile.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Any
 import cv2
 import numpy as np
 
+from yangcheng.config import Settings
 from yangcheng.security.dataset import XrayBaggageDataset
 from yangcheng.security.objects import PROHIBITED
+from yangcheng.security.scanner_profile import ScannerProfile, UnknownScanner, load_profile
 
 _PROHIBITED_IDS = frozenset(c.id for c in PROHIBITED)
 
@@ -83,6 +86,7 @@ class LineScanner:
 
     def __init__(self, pool: str | Path | None = None) -> None:
         self._pool: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._profiles: dict[str, ScannerProfile] = {}
         if pool is not None:
             folder = Path(pool)
             try:
@@ -107,8 +111,21 @@ class LineScanner:
             i = int(source["index"]) % len(threat)
             return ScannedBag(np.asarray(low[i]), np.asarray(high[i]), bool(threat[i]))
         if kind == "files":
-            return ScannedBag(_read(str(source["low"])), _read(str(source["high"])), None)
+            low, high = _read(str(source["low"])), _read(str(source["high"]))
+            if source.get("scanner") is None:
+                return ScannedBag(low, high, None)
+            image = self._profile(str(source["scanner"])).to_reference(low, high)
+            return ScannedBag(image.low, image.high, None)
         raise ScanError(f"unknown source kind {kind!r}")
+
+    def _profile(self, name: str) -> ScannerProfile:
+        """Loaded once per worker: a lane's scanner does not change under a running line."""
+        if name not in self._profiles:
+            try:
+                self._profiles[name] = load_profile(name, Settings().home)
+            except UnknownScanner as exc:
+                raise ScanError(str(exc.args[0])) from None
+        return self._profiles[name]
 
 
 def _read(path: str) -> np.ndarray:
