@@ -24,9 +24,7 @@ def test_simulated_table_reads_back_step_for_step(tmp_path: Path) -> None:
 
 
 def test_readings_fall_with_thickness_and_the_low_channel_falls_faster() -> None:
-    steps = simulate_wedge_table(
-        (LOW, HIGH), tuple({"aluminium": t} for t in (0.1, 0.5, 1.0, 2.0))
-    )
+    steps = simulate_wedge_table((LOW, HIGH), tuple({"aluminium": t} for t in (0.1, 0.5, 1.0, 2.0)))
     lows, highs = [s.low for s in steps], [s.high for s in steps]
     assert lows == sorted(lows, reverse=True) and highs == sorted(highs, reverse=True)
     assert all(lo < hi for lo, hi in zip(lows, highs, strict=True))
