@@ -6,7 +6,9 @@ level of 300 to an air level of 60,000 (a 16-bit scanner's offset and gain):
 
 - ``b``: 70 and 140 kVp, 1.5 mm Al, 0.6 mm Cu on the high side, CsI 0.3 and 3 mm;
 - ``c``: a dual-layer scanner, one 140 kVp tube for both channels: a 0.3 mm CsI front layer,
-  then 0.5 mm Cu and a 4 mm CsI rear layer (the channels overlap more, so Z is harder to read).
+  then 0.5 mm Cu and a 4 mm CsI rear layer (the channels overlap more, so Z is harder to read);
+- ``d``: scanner b's spectra at 1.0 mm across the belt and 1.25 mm along it, each pixel
+  catching its area's share of the photons (the bag's path lengths resampled to that pitch).
 
 For every bag (the first ``--bags`` of the standard validation seed, which training never
 saw) it runs the shipped detector on:
@@ -24,9 +26,11 @@ own 15 % false-alarm point; and, on the noise-free images of the first ``--mater
 bags, how far the effective Z and the high-energy attenuation of each variant sit from the
 reference's, on pixels where the bag attenuates (high-energy -ln T >= 0.1).
 
-    .venv/bin/python benchmarks/security/scanner_transfer.py [--bags 1000] [--scanners b,c]
+    .venv/bin/python benchmarks/security/scanner_transfer.py [--bags 1000] [--scanners b,c,d]
 
-Measured 2026-12-05 on simulator 3's shipped weights, 2 cores, ~6 min a scanner:
+Without a profile, scanner d's image also goes to the detector at its own pitch (the boxes
+scored against it are scaled to match). Measured 2026-12-05 on simulator 3's shipped weights,
+2 cores, ~6 min a scanner:
 ``benchmarks/reference/security-scanner-transfer.json``.
 """
 
@@ -35,9 +39,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from yangcheng.bench import git_revision, machine_info
@@ -53,25 +58,32 @@ from yangcheng.security.detect.infer import XrayDetector
 from yangcheng.security.detect.training_data import VALIDATION_SEEDS
 from yangcheng.security.objects import PROHIBITED
 from yangcheng.security.physics import Channel, DualEnergyImage, estimate_z_eff, transmit
-from yangcheng.security.scanner_profile import ScannerProfile, fit_profile
+from yangcheng.security.scanner_profile import REFERENCE_PIXEL_MM, ScannerProfile, fit_profile
 from yangcheng.security.wedge_table import simulate_wedge_table
 
-SCANNERS = {
-    "b": (
-        Channel("low", 70.0, al_filter_mm=1.5, cu_filter_mm=0.0, csi_mm=0.3, photons_per_pixel=2e4),
-        Channel(
-            "high", 140.0, al_filter_mm=1.5, cu_filter_mm=0.6, csi_mm=3.0, photons_per_pixel=2e4
-        ),
-    ),
-    "c": (
-        Channel(
-            "low", 140.0, al_filter_mm=1.5, cu_filter_mm=0.0, csi_mm=0.3, photons_per_pixel=2e4
-        ),
-        Channel(
-            "high", 140.0, al_filter_mm=1.5, cu_filter_mm=0.5, csi_mm=4.0, photons_per_pixel=2e4
-        ),
-    ),
+_B = (
+    Channel("low", 70.0, al_filter_mm=1.5, cu_filter_mm=0.0, csi_mm=0.3, photons_per_pixel=2e4),
+    Channel("high", 140.0, al_filter_mm=1.5, cu_filter_mm=0.6, csi_mm=3.0, photons_per_pixel=2e4),
+)
+_C = (
+    Channel("low", 140.0, al_filter_mm=1.5, cu_filter_mm=0.0, csi_mm=0.3, photons_per_pixel=2e4),
+    Channel("high", 140.0, al_filter_mm=1.5, cu_filter_mm=0.5, csi_mm=4.0, photons_per_pixel=2e4),
+)
+_D_PITCH = (1.0, 1.25)
+_D_AREA = _D_PITCH[0] * _D_PITCH[1] / REFERENCE_PIXEL_MM**2
+"""Scanner D's pixel collects this share of a 1.5 mm pixel's photons."""
+
+
+def _fewer(channel: Channel) -> Channel:
+    return replace(channel, photons_per_pixel=channel.photons_per_pixel * _D_AREA)
+
+
+SCANNERS: dict[str, tuple[tuple[Channel, Channel], tuple[float, float]]] = {
+    "b": (_B, (REFERENCE_PIXEL_MM, REFERENCE_PIXEL_MM)),
+    "c": (_C, (REFERENCE_PIXEL_MM, REFERENCE_PIXEL_MM)),
+    "d": ((_fewer(_B[0]), _fewer(_B[1])), _D_PITCH),
 }
+"""Spectra and pitch (across, along the belt, mm) of each scanner."""
 DARK, AIR = (300.0, 300.0), (60000.0, 60000.0)
 VARIANTS = ("reference", "flat_field", "profile")
 Channels = tuple[Channel, Channel]
@@ -79,7 +91,7 @@ Channels = tuple[Channel, Channel]
 
 def _raw(image: DualEnergyImage) -> tuple[np.ndarray, np.ndarray]:
     """The other scanner's stored 16-bit counts."""
-    return tuple(  # type: ignore[return-value]
+    return tuple(
         np.round(DARK[k] + (AIR[k] - DARK[k]) * t).astype(np.uint16)
         for k, t in enumerate((image.low, image.high))
     )
@@ -93,18 +105,35 @@ def _flat_field(raw: tuple[np.ndarray, np.ndarray]) -> DualEnergyImage:
     return DualEnergyImage(low=low, high=high)
 
 
+def _at_pitch(thickness_cm: np.ndarray, pixel_mm: tuple[float, float]) -> np.ndarray:
+    """The bag's path lengths on a scanner of another pitch."""
+    if pixel_mm == (REFERENCE_PIXEL_MM, REFERENCE_PIXEL_MM):
+        return thickness_cm
+    h, w = thickness_cm.shape[:2]
+    size = (
+        round(w * REFERENCE_PIXEL_MM / pixel_mm[0]),
+        round(h * REFERENCE_PIXEL_MM / pixel_mm[1]),
+    )
+    planes = [cv2.resize(thickness_cm[..., k], size, interpolation=cv2.INTER_LINEAR)
+              for k in range(thickness_cm.shape[-1])]  # fmt: skip
+    return np.stack(planes, axis=-1)
+
+
 def _variants(
     dataset: XrayBaggageDataset,
     index: int,
-    channels: Channels,
+    scanner: tuple[Channels, tuple[float, float]],
     profile: ScannerProfile,
     noise: bool,
 ) -> tuple[dict[str, DualEnergyImage], np.ndarray]:
+    """Each variant's image of the bag, and its items' boxes in reference pixels."""
+    channels, pixel_mm = scanner
     reference, scene = dataset.scene(index)
     rng = np.random.default_rng([dataset.seed, index, 2]) if noise else None
     if not noise:
         reference = transmit(scene.thickness_cm, scene.materials)
-    raw = _raw(transmit(scene.thickness_cm, scene.materials, rng=rng, channels=channels))
+    thickness = _at_pitch(scene.thickness_cm, pixel_mm)
+    raw = _raw(transmit(thickness, scene.materials, rng=rng, channels=channels))
     gt = np.array(
         [
             (a.class_id, x, y, x + w, y + h)
@@ -121,16 +150,37 @@ def _variants(
     return images, gt
 
 
+def _boxes_on(gt: np.ndarray, image: DualEnergyImage, reference: DualEnergyImage) -> np.ndarray:
+    """Reference-pixel boxes on an image of another size (an unresampled other pitch)."""
+    (h, w), (rh, rw) = image.low.shape, reference.low.shape
+    return gt * np.array([1, w / rw, h / rh, w / rw, h / rh], np.float32)
+
+
+def _on_reference_grid(image: DualEnergyImage, reference: DualEnergyImage) -> DualEnergyImage:
+    if image.low.shape == reference.low.shape:
+        return image
+    size = reference.low.shape[::-1]
+    low, high = (
+        np.exp(-cv2.resize(-np.log(t), size, interpolation=cv2.INTER_AREA))
+        for t in (image.low, image.high)
+    )
+    return DualEnergyImage(low=low, high=high)
+
+
 def detection_figures(
-    bags: int, channels: Channels, profile: ScannerProfile, detector: XrayDetector
+    bags: int,
+    scanner: tuple[Channels, tuple[float, float]],
+    profile: ScannerProfile,
+    detector: XrayDetector,
 ) -> dict[str, dict[str, object]]:
     dataset = XrayBaggageDataset(VALIDATION_SEEDS[0], bags)
     results: dict[str, list[ImageResult]] = {v: [] for v in VARIANTS}
     for index in range(bags):
-        images, gt = _variants(dataset, index, channels, profile, noise=True)
+        images, gt = _variants(dataset, index, scanner, profile, noise=True)
         for name, image in images.items():
             r = detector.detect(image.low, image.high)
-            results[name].append(ImageResult(gt, r.detections, r.bag_probability, detector.rule))
+            boxes = _boxes_on(gt, image, images["reference"])
+            results[name].append(ImageResult(boxes, r.detections, r.bag_probability, detector.rule))
     out: dict[str, dict[str, object]] = {}
     for name, rows in results.items():
         ap = [a for c in PROHIBITED if (a := average_precision(rows, c.id)) is not None]
@@ -150,19 +200,19 @@ def detection_figures(
 
 
 def material_figures(
-    bags: int, channels: Channels, profile: ScannerProfile
+    bags: int, scanner: tuple[Channels, tuple[float, float]], profile: ScannerProfile
 ) -> dict[str, dict[str, float]]:
     dataset = XrayBaggageDataset(VALIDATION_SEEDS[0], bags)
     z_err: dict[str, list[np.ndarray]] = {v: [] for v in VARIANTS[1:]}
     a_err: dict[str, list[np.ndarray]] = {v: [] for v in VARIANTS[1:]}
     for index in range(bags):
-        images, _ = _variants(dataset, index, channels, profile, noise=False)
+        images, _ = _variants(dataset, index, scanner, profile, noise=False)
         ref = images["reference"]
         a_ref = -np.log(ref.high)
         dense = a_ref >= 0.1
         z_ref = estimate_z_eff(ref)[dense]
         for name in VARIANTS[1:]:
-            image = images[name]
+            image = _on_reference_grid(images[name], ref)
             z_err[name].append(np.abs(estimate_z_eff(image)[dense] - z_ref))
             a_err[name].append(np.abs(-np.log(image.high)[dense] / a_ref[dense] - 1))
     out = {}
@@ -195,14 +245,15 @@ def main() -> None:
     }
     for name in args.scanners.split(","):
         start = time.perf_counter()
-        channels = SCANNERS[name]
+        channels, pixel_mm = scanner = SCANNERS[name]
         steps = simulate_wedge_table(channels, dark=DARK, air=AIR)
-        profile = fit_profile(steps, f"scanner-{name}", dark=DARK, air=AIR)
+        profile = fit_profile(steps, f"scanner-{name}", pixel_mm=pixel_mm, dark=DARK, air=AIR)
         report[f"scanner_{name}"] = {
             "channels": [asdict(c) for c in channels],
+            "pixel_mm": pixel_mm,
             "profile_fit": profile.fit,
-            "materials": material_figures(args.material_bags, channels, profile),
-            "detection": detection_figures(args.bags, channels, profile, detector),
+            "materials": material_figures(args.material_bags, scanner, profile),
+            "detection": detection_figures(args.bags, scanner, profile, detector),
             "minutes": round((time.perf_counter() - start) / 60, 1),
         }
         print(json.dumps({name: report[f"scanner_{name}"]}, indent=1), flush=True)
