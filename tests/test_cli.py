@@ -212,3 +212,25 @@ def test_security_scanner_wedges_fit_list_and_detect(run, tmp_path: Path) -> Non
     assert "battery_cell" in result.output and "handcuffs" in result.output
     missing = run(*args, "--scanner", "lane-9")
     assert missing.exit_code == 2 and "no scanner profile 'lane-9'" in missing.output
+
+
+def test_security_scanner_steps_reads_a_wedge_image(run, tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    low = np.full((64, 128), 30000, np.uint16)
+    high = np.full((64, 128), 50000, np.uint16)
+    low[:, 64:], high[:, 64:] = 20000, 45000
+    for name, image in (("low", low), ("high", high)):
+        cv2.imwrite(str(tmp_path / f"{name}.png"), image)
+    regions = tmp_path / "regions.csv"
+    regions.write_text("x,y,w,h,aluminium_cm\n8,8,48,48,0.5\n72,8,48,48,1.0\n")
+    args = ["security", "scanner", "steps", "--low", str(tmp_path / "low.png"),
+            "--high", str(tmp_path / "high.png"), "--regions", str(regions)]  # fmt: skip
+    result = run(*args, "--out", str(tmp_path / "w.csv"))
+    assert result.exit_code == 0, result.output
+    rows = (tmp_path / "w.csv").read_text().splitlines()
+    assert rows[1:] == ["aluminium_cm,low,high", "0.5,30000,50000", "1,20000,45000"]
+    regions.write_text("x,y,w,h,aluminium_cm\n40,8,48,48,0.5\n")
+    bad = run(*args, "--out", str(tmp_path / "w2.csv"))
+    assert bad.exit_code == 2 and "straddles an edge" in bad.output

@@ -78,6 +78,35 @@ def fit_command(
     )
 
 
+@scanner_app.command("steps")
+def steps_command(
+    low: Annotated[Path, typer.Option(help="The scanner's low-energy image of its wedges.")],
+    high: Annotated[Path, typer.Option(help="Its high-energy image of them.")],
+    regions: Annotated[
+        Path, typer.Option(help="Step rectangles (CSV: x, y, w, h, <material>_cm...).")
+    ],
+    out: Annotated[Path, typer.Option(help="Wedge table to write, for `scanner fit`.")],
+) -> None:
+    """Read each step's mean raw counts off the scanner's wedge images into a wedge table."""
+    import cv2
+
+    from yangcheng.security.wedge_image import read_step_regions, steps_from_images
+    from yangcheng.security.wedge_table import InvalidWedgeTable, write_wedge_table
+
+    images = []
+    for path, hint in ((low, "--low"), (high, "--high")):
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if image is None:
+            raise typer.BadParameter(f"{path} is missing or not a readable image", param_hint=hint)
+        images.append(image)
+    try:
+        steps = steps_from_images(images[0], images[1], read_step_regions(regions))
+    except InvalidWedgeTable as exc:
+        raise typer.BadParameter(str(exc), param_hint="--regions") from None
+    write_wedge_table(steps, out)
+    console.print(f"{len(steps)} wedge steps in {out}")
+
+
 @scanner_app.command("list")
 def list_command() -> None:
     """The profiles fitted on this installation."""
