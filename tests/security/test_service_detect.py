@@ -16,7 +16,7 @@ from tests.browser import chromium_page, serve, sign_in_and_open
 from tests.conftest import KeyMaker, wait_for_job
 from tests.security.test_scanner_profile import AIR, DARK, SCANNER_B
 from yangcheng.platform.catalog import InvalidInput, Registry
-from yangcheng.security import service
+from yangcheng.security import service, service_detect
 from yangcheng.security.dataset import STANDARD_TEST, XrayBaggageDataset
 from yangcheng.security.detect.model_files import DEFAULT_MODEL
 from yangcheng.security.objects import CLASSES
@@ -184,7 +184,7 @@ def test_another_scanners_counts_are_read_through_its_profile(
     """Bag 3 through a 140 kVp scanner, sent as its raw counts with its profile, alarms and
     marks the items the reference scanner's image of the same bag does, at their scores (its
     noise is the other scanner's, so a faint box may come and go)."""
-    monkeypatch.setenv("YANGCHENG_HOME", str(tmp_path))
+    monkeypatch.setattr(service_detect, "_home", tmp_path)  # as the platform configures it
     steps = simulate_wedge_table(SCANNER_B, dark=DARK, air=AIR)
     save_profile(fit_profile(steps, "lane-2", dark=DARK, air=AIR), tmp_path)
     _, scene = XrayBaggageDataset(STANDARD_TEST.seed, 4).scene(3)

@@ -28,6 +28,7 @@ def register(registry: Registry) -> None:
     ):
         registry.add_capability(cap)
     registry.on_configure(service_line.configure)
+    registry.on_configure(service_detect.configure)
     registry.add_dashboard(service_line.DASHBOARD)
     registry.add_review_page(service_line.REVIEWS)
     registry.add_dashboard(service_site_status.DASHBOARD)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -178,11 +179,18 @@ def _decode(field: str, data: str) -> np.ndarray:
 
 
 _profiles: dict[tuple[str, int], ScannerProfile] = {}
+_home: Path | None = None
+
+
+def configure(home: Path) -> None:
+    """The platform's data folder, whose security/scanners holds the scanner profiles."""
+    global _home
+    _home = Path(home)
 
 
 def _profile(name: str) -> ScannerProfile:
     """The named profile, loaded again when it has been refitted since."""
-    home = Settings().home
+    home = _home or Settings().home
     path = profiles_dir(home) / f"{name}.json"
     key = (str(path), path.stat().st_mtime_ns if path.exists() else 0)
     with _lock:

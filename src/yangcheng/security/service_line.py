@@ -161,6 +161,7 @@ def run(req: LineRunRequest) -> LineRunResponse:
         deadline_s=conveyor.decision_deadline_s,
         policy=RoutingPolicy(threshold=req.threshold),
         pool=pool,
+        home=str(_home or Settings().home),
     )
     t0 = time.perf_counter()
     report = run_line(
@@ -374,7 +375,8 @@ def review_item(req: ReviewItemRequest) -> ReviewItem:
         raise InvalidInput("id", f"no decided item {req.id!r}")
     pool = line_folder() / "pool"
     try:
-        bag = LineScanner(pool if source.get("kind") == "pool" else None).scan(source)
+        scanner = LineScanner(pool if source.get("kind") == "pool" else None, _home)
+        bag = scanner.scan(source)
         picture = operator_picture(bag.low, bag.high)
         height, width = bag.low.shape[:2]
         image = AnnotatedImageOut(

@@ -84,8 +84,9 @@ def _pool_size(folder: Path) -> int:
 class LineScanner:
     """Resolves source references; one per worker process."""
 
-    def __init__(self, pool: str | Path | None = None) -> None:
+    def __init__(self, pool: str | Path | None = None, home: str | Path | None = None) -> None:
         self._pool: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._home = Path(home) if home is not None else None
         self._profiles: dict[str, ScannerProfile] = {}
         if pool is not None:
             folder = Path(pool)
@@ -122,7 +123,7 @@ class LineScanner:
         """Loaded once per worker: a lane's scanner does not change under a running line."""
         if name not in self._profiles:
             try:
-                self._profiles[name] = load_profile(name, Settings().home)
+                self._profiles[name] = load_profile(name, self._home or Settings().home)
             except UnknownScanner as exc:
                 raise ScanError(str(exc.args[0])) from None
         return self._profiles[name]

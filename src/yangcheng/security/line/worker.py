@@ -34,6 +34,9 @@ class WorkerConfig:
     max_attempts: int = 3
     policy: RoutingPolicy = field(default_factory=RoutingPolicy)
     pool: str | None = None
+    home: str | None = None
+    """The data folder whose scanner profiles read a ``files`` item's ``scanner`` counts;
+    None: $YANGCHENG_HOME."""
     threads: int = 1
     stop_when_drained: bool = True
     """Exit once the feed is closed and nothing is left; a serving line keeps polling."""
@@ -59,7 +62,7 @@ class LineWorker:
         self.config = config
         self.worker = worker
         self.store = LineStore(config.store_location)
-        self.scanner = LineScanner(config.pool)
+        self.scanner = LineScanner(config.pool, config.home)
         self.detector = XrayDetector(threads=config.threads)
         self.detector.warm_up()
         self.stats = WorkerStats(worker)
