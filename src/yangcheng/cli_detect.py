@@ -558,10 +558,10 @@ def detect_command(
 
     from yangcheng.config import Settings
     from yangcheng.platform.catalog import InvalidInput
-    from yangcheng.security import service_detect
+    from yangcheng.security import service_scanner
     from yangcheng.security.service_detect import DetectRequest, detect
 
-    service_detect.configure(Settings().home)  # scanner profiles: this command's home
+    service_scanner.configure(Settings().home)  # scanner profiles: this command's home
 
     fields: dict[str, Any] = {}
     for path, key, hint in ((low, "low_png_base64", "--low"), (high, "high_png_base64", "--high")):

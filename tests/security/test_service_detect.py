@@ -16,7 +16,7 @@ from tests.browser import chromium_page, serve, sign_in_and_open
 from tests.conftest import KeyMaker, wait_for_job
 from tests.security.test_scanner_profile import AIR, DARK, SCANNER_B
 from yangcheng.platform.catalog import InvalidInput, Registry
-from yangcheng.security import service, service_detect
+from yangcheng.security import service, service_scanner
 from yangcheng.security.dataset import STANDARD_TEST, XrayBaggageDataset
 from yangcheng.security.detect.model_files import DEFAULT_MODEL
 from yangcheng.security.objects import CLASSES
@@ -184,7 +184,7 @@ def test_another_scanners_counts_are_read_through_its_profile(
     """Bag 3 through a 140 kVp scanner, sent as its raw counts with its profile, alarms and
     marks the items the reference scanner's image of the same bag does, at their scores (its
     noise is the other scanner's, so a faint box may come and go)."""
-    monkeypatch.setattr(service_detect, "_home", tmp_path)  # as the platform configures it
+    monkeypatch.setattr(service_scanner, "_home", tmp_path)  # as the platform configures it
     steps = simulate_wedge_table(SCANNER_B, dark=DARK, air=AIR)
     save_profile(fit_profile(steps, "lane-2", dark=DARK, air=AIR), tmp_path)
     _, scene = XrayBaggageDataset(STANDARD_TEST.seed, 4).scene(3)
@@ -226,3 +226,21 @@ def test_scanner_requests_that_cannot_be_read_are_refused(
 ) -> None:
     with pytest.raises(ValidationError, match=words):
         DETECT.invoke(payload)
+
+
+def test_profiles_are_listed_with_how_well_they_fit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, client: TestClient, make_key: KeyMaker
+) -> None:
+    monkeypatch.setattr(service_scanner, "_home", tmp_path)
+    steps = simulate_wedge_table(SCANNER_B, dark=DARK, air=AIR)
+    save_profile(fit_profile(steps, "lane-2", dark=DARK, air=AIR, pixel_mm=(1.0, 1.2)), tmp_path)
+    broken = save_profile(fit_profile(steps, "lane-3", dark=DARK, air=AIR), tmp_path)
+    broken.write_text("{")
+    api = {"Authorization": f"Bearer {make_key('security')}"}
+    reply = client.post("/v1/capabilities/security.scanner.profiles:invoke", json={}, headers=api)
+    assert reply.status_code == 200, reply.text
+    good, bad = reply.json()["profiles"]
+    assert good["name"] == "lane-2" and good["pixel_mm"] == [1.0, 1.2] and good["readable"]
+    assert good["z_eff_error_median"] < 0.05 < 0.5 < good["z_eff_error_unmapped"]
+    assert good["materials"] == ["aluminium", "polyethylene", "steel"]
+    assert bad["name"] == "lane-3" and not bad["readable"]

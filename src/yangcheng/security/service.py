@@ -10,6 +10,7 @@ from yangcheng.platform.catalog import Registry
 from yangcheng.security import (
     service_detect,
     service_line,
+    service_scanner,
     service_simulate,
     service_site,
     service_site_status,
@@ -22,13 +23,14 @@ def register(registry: Registry) -> None:
     for cap in (
         *service_simulate.CAPABILITIES,
         *service_detect.CAPABILITIES,
+        *service_scanner.CAPABILITIES,
         *service_line.CAPABILITIES,
         *service_site.CAPABILITIES,
         *service_site_status.CAPABILITIES,
     ):
         registry.add_capability(cap)
     registry.on_configure(service_line.configure)
-    registry.on_configure(service_detect.configure)
+    registry.on_configure(service_scanner.configure)
     registry.add_dashboard(service_line.DASHBOARD)
     registry.add_review_page(service_line.REVIEWS)
     registry.add_dashboard(service_site_status.DASHBOARD)

@@ -11,28 +11,21 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
-from pathlib import Path
 
 import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from yangcheng.cards import ModelCard
-from yangcheng.config import Settings
 from yangcheng.platform.catalog import Capability, InvalidInput
+from yangcheng.security import service_scanner
 from yangcheng.security.dataset import STANDARD_TEST, XrayBaggageDataset
 from yangcheng.security.detect.infer import BagResult, XrayDetector, box_alarm, box_limit
 from yangcheng.security.detect.inputs import DetectorInputError, transmission
 from yangcheng.security.detect.model_files import DEFAULT_MODEL
 from yangcheng.security.detect.overlap import fold_overlaps
 from yangcheng.security.physics import DualEnergyImage, pseudo_colour
-from yangcheng.security.scanner_profile import (
-    PROFILE_NAME,
-    ScannerProfile,
-    UnknownScanner,
-    load_profile,
-    profiles_dir,
-)
+from yangcheng.security.scanner_profile import PROFILE_NAME
 from yangcheng.security.service_simulate import (
     MAX_SEED,
     AnnotatedImageOut,
@@ -178,30 +171,6 @@ def _decode(field: str, data: str) -> np.ndarray:
     return np.asarray(image)
 
 
-_profiles: dict[tuple[str, int], ScannerProfile] = {}
-_home: Path | None = None
-
-
-def configure(home: Path) -> None:
-    """The platform's data folder, whose security/scanners holds the scanner profiles."""
-    global _home
-    _home = Path(home)
-
-
-def _profile(name: str) -> ScannerProfile:
-    """The named profile, loaded again when it has been refitted since."""
-    home = _home or Settings().home
-    path = profiles_dir(home) / f"{name}.json"
-    key = (str(path), path.stat().st_mtime_ns if path.exists() else 0)
-    with _lock:
-        if key not in _profiles:
-            try:
-                _profiles[key] = load_profile(name, home)
-            except UnknownScanner as exc:
-                raise InvalidInput("scanner", str(exc.args[0])) from None
-        return _profiles[key]
-
-
 def _images(req: DetectRequest) -> tuple[np.ndarray, np.ndarray]:
     if req.simulated is not None:
         bag = req.simulated
@@ -212,7 +181,7 @@ def _images(req: DetectRequest) -> tuple[np.ndarray, np.ndarray]:
     high = _decode("high_png_base64", req.high_png_base64)
     if req.scanner is None:
         return low, high
-    profile = _profile(req.scanner)
+    profile = service_scanner.profile(req.scanner)
     try:
         image = profile.to_reference(low, high)
     except DetectorInputError as exc:
