@@ -214,3 +214,13 @@ def test_unknown_and_broken_profiles_are_named(profile_b: ScannerProfile, tmp_pa
     path.write_text("{")
     with pytest.raises(UnknownScanner, match="does not read"):
         load_profile("b", tmp_path)
+
+
+def test_images_that_are_not_raw_counts_are_refused(profile_b: ScannerProfile) -> None:
+    grey = np.full((64, 64), 30000, np.uint16)
+    with pytest.raises(DetectorInputError, match="colour image"):
+        profile_b.to_reference(np.zeros((64, 64, 3), np.uint8), grey)
+    with pytest.raises(DetectorInputError, match="same size"):
+        profile_b.to_reference(grey, grey[:32])
+    with pytest.raises(DetectorInputError, match="NaN"):
+        profile_b.to_reference(grey, np.full((64, 64), np.nan))

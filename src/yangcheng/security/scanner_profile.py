@@ -141,7 +141,7 @@ class ScannerProfile:
     @cached_property
     def _lookup(self) -> np.ndarray:
         """The spline tabulated on a grid (rows: ratio, columns: log high attenuation):
-        interpolating it per pixel is a hundred times faster than evaluating the spline, and
+        interpolating it per pixel is hundreds of times faster than evaluating the spline, and
         the map is smooth on the grid's scale."""
         grid = np.linspace(-1.0, 1.0, _LOOKUP)
         u, v = np.meshgrid(grid, grid)
@@ -150,6 +150,10 @@ class ScannerProfile:
     def transmission(self, raw: np.ndarray, field: str) -> np.ndarray:
         """Raw readings of one channel as the fraction of the open beam."""
         array = np.asarray(raw)
+        if array.ndim == 3 and array.shape[2] in (3, 4):
+            raise DetectorInputError(
+                field, f"is a colour image {array.shape}; send the scanner's raw counts"
+            )
         if array.ndim != 2:
             raise DetectorInputError(field, f"must be a 2-D image, got shape {array.shape}")
         if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):

@@ -85,7 +85,7 @@ def _standard_wedges() -> list[dict[str, float]]:
 
 
 STANDARD_WEDGES: tuple[dict[str, float], ...] = tuple(_standard_wedges())
-"""The wedge steps `simulate_wedge_table` reads by default (281 steps)."""
+"""The wedge steps `simulate_wedge_table` reads by default (290 steps)."""
 
 
 def simulate_wedge_table(
