@@ -244,3 +244,34 @@ def test_profiles_are_listed_with_how_well_they_fit(
     assert good["z_eff_error_median"] < 0.05 < 0.5 < good["z_eff_error_unmapped"]
     assert good["materials"] == ["aluminium", "polyethylene", "steel"]
     assert bad["name"] == "lane-3" and not bad["readable"]
+
+
+@pytest.mark.browser
+def test_another_scanners_bag_tried_in_chromium(
+    app: object, make_key: KeyMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the try page: a 140 kVp scanner's raw counts and its profile's name in, the bag's
+    items boxed on the operator's picture."""
+    from playwright.sync_api import expect
+
+    monkeypatch.setattr(service_scanner, "_home", tmp_path)
+    steps = simulate_wedge_table(SCANNER_B, dark=DARK, air=AIR)
+    save_profile(fit_profile(steps, "lane-2", dark=DARK, air=AIR), tmp_path)
+    _, scene = XrayBaggageDataset(STANDARD_TEST.seed, 4).scene(3)
+    other = transmit(scene.thickness_cm, scene.materials, channels=SCANNER_B)
+    raw = [_png(np.round(DARK[0] + (AIR[0] - DARK[0]) * t).astype(np.uint16))
+           for t in (other.low, other.high)]  # fmt: skip
+    shots = Path(os.environ.get("YC_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with serve(app) as base, chromium_page((1280, 900), 60_000) as (page, problems):
+        sign_in_and_open(page, base, make_key("*"), f"/console/capabilities/{NAME}")
+        page.fill("[name=low_png_base64]", raw[0])
+        page.fill("[name=high_png_base64]", raw[1])
+        page.fill("[name=scanner]", "lane-2")
+        page.click("#try-form button[type=submit]")
+        figure = page.locator("figure.annotated-image")
+        expect(figure).to_be_visible(timeout=60_000)
+        page.screenshot(path=str(shots / "xray-detect-scanner.png"), full_page=True)
+        assert figure.locator("svg.ai-overlay .ai-box").count() >= 3
+        expect(page.locator("body")).to_contain_text("lane-2")
+    assert problems == []

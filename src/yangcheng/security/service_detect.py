@@ -66,8 +66,8 @@ class DetectRequest(BaseModel):
     scanner: str | None = Field(
         default=None,
         pattern=PROFILE_NAME,
-        description="A scanner profile fitted on this installation (`yangcheng security "
-        "scanner fit`, from the scanner's step-wedge readings): the images are then that "
+        description="A scanner profile fitted on this installation (yangcheng security "
+        "scanner fit, from the scanner's step-wedge readings): the images are then that "
         "scanner's raw counts, read as the reference scanner's transmission and resampled to "
         "1.5 mm before detection; boxes are in the resampled image's pixels.",
     )
