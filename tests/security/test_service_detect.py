@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -275,3 +276,26 @@ def test_another_scanners_bag_tried_in_chromium(
         assert figure.locator("svg.ai-overlay .ai-box").count() >= 3
         expect(page.locator("body")).to_contain_text("lane-2")
     assert problems == []
+
+
+def test_a_scanners_own_thresholds_are_used_for_its_images(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(service_scanner, "_home", tmp_path)
+    steps = simulate_wedge_table(SCANNER_B, dark=DARK, air=AIR)
+    profile = fit_profile(steps, "lane-2", dark=DARK, air=AIR)
+    save_profile(
+        replace(profile, operating_point={"threshold": 0.5, "box_threshold": 0.835}), tmp_path
+    )
+    _, scene = XrayBaggageDataset(STANDARD_TEST.seed, 4).scene(3)
+    other = transmit(scene.thickness_cm, scene.materials, channels=SCANNER_B)
+    raw = [_png(np.round(DARK[0] + (AIR[0] - DARK[0]) * t).astype(np.uint16))
+           for t in (other.low, other.high)]  # fmt: skip
+    request = {"low_png_base64": raw[0], "high_png_base64": raw[1], "scanner": "lane-2"}
+    out = DETECT.invoke(request)
+    assert (out.threshold, out.box_threshold, out.threshold_from) == (0.5, 0.835, "scanner lane-2")  # type: ignore[attr-defined]
+    assert [d.class_name for d in out.detections if d.alarm] == ["battery_cell"]  # type: ignore[attr-defined]
+    asked = DETECT.invoke({**request, "threshold": 0.9})
+    assert (asked.threshold, asked.threshold_from) == (0.9, "request")  # type: ignore[attr-defined]
+    model = DETECT.invoke({"simulated": {"seed": STANDARD_TEST.seed, "index": 3}})
+    assert model.threshold_from == "model"  # type: ignore[attr-defined]

@@ -116,6 +116,16 @@ class ScannerProfile:
     smoothing: float = _SMOOTHING
     fit: dict[str, Any] = field(default_factory=dict)
     """What the fit saw and how well it carries the wedge steps over."""
+    operating_point: dict[str, Any] | None = None
+    """Alarm thresholds fixed on bags this scanner scanned (`scanner_calibration`):
+    ``threshold``, ``box_threshold`` and what they were fixed on; None: the model's own,
+    fixed on the reference scanner's bags."""
+
+    @property
+    def thresholds(self) -> tuple[float, float] | None:
+        """(bag, box) alarm thresholds of this scanner's own, if it has them."""
+        op = self.operating_point
+        return None if op is None else (float(op["threshold"]), float(op["box_threshold"]))
 
     def map_attenuation(
         self, a_low: np.ndarray, a_high: np.ndarray
@@ -361,7 +371,10 @@ def load_profile(name: str, home: Path) -> ScannerProfile:
             ratio_range=tuple(data["ratio_range"]),
             smoothing=float(data["smoothing"]),
             fit=data.get("fit", {}),
+            operating_point=data.get("operating_point"),
         )
+        if profile.operating_point is not None:
+            _ = profile.thresholds  # both numbers present
         shapes = np.shape(profile.knots), np.shape(profile.values)
         if shapes[0] != shapes[1] or len(shapes[0]) != 2 or shapes[0][1] != 2:
             raise ValueError(f"knots {shapes[0]} and values {shapes[1]} do not pair up")

@@ -124,6 +124,11 @@ class DetectResponse(BaseModel):
         "mean (of the two), as fixed on the validation split."
     )
     threshold: float
+    threshold_from: str = Field(
+        description="model (fixed on the reference scanner's validation bags), scanner NAME "
+        "(fixed on that scanner's own known bags: yangcheng security scanner calibrate), or "
+        "request."
+    )
     box_threshold: float = Field(
         description="The score from which a box is shown as an alarm, fixed on the validation "
         "split (a box at it, as its bag's best, flags at most 15 % of clean bags); under the "
@@ -215,7 +220,14 @@ def detect(req: DetectRequest) -> DetectResponse:
     except DetectorInputError as exc:
         field = {"low": "low_png_base64", "high": "high_png_base64"}[exc.field]
         raise InvalidInput(field, exc.reason) from None
-    threshold = req.threshold if req.threshold is not None else result.threshold
+    own = service_scanner.profile(req.scanner).thresholds if req.scanner else None
+    box_threshold = own[1] if own is not None else result.box_threshold
+    if req.threshold is not None:
+        threshold, source = req.threshold, "request"
+    elif own is not None:
+        threshold, source = own[0], f"scanner {req.scanner}"
+    else:
+        threshold, source = result.threshold, "model"
     out = _one_per_object(
         [
             DetectionOut(
@@ -228,7 +240,7 @@ def detect(req: DetectRequest) -> DetectResponse:
                 attenuation=d.attenuation,
                 material=d.material,
                 material_consistent=d.material_consistent,
-                alarm=box_alarm(d, model.rule, threshold, result.box_threshold),
+                alarm=box_alarm(d, model.rule, threshold, box_threshold),
             )
             for d in result.detections
             if d.score >= min(threshold, 0.2)
@@ -243,7 +255,8 @@ def detect(req: DetectRequest) -> DetectResponse:
         else round(result.bag_probability, 4),
         alarm_rule=model.rule,
         threshold=threshold,
-        box_threshold=box_limit(model.rule, threshold, result.box_threshold),
+        box_threshold=box_limit(model.rule, threshold, box_threshold),
+        threshold_from=source,
         scanner=req.scanner,
         views=list(model.flips),
         width=width,

@@ -66,6 +66,11 @@ class ProfileOut(BaseModel):
     z_eff_error_unmapped: float | None = Field(
         description="The same, read as the reference scanner's without the profile."
     )
+    threshold: float | None = Field(
+        default=None,
+        description="The scanner's own bag alarm threshold, fixed on its own known bags; null: "
+        "the model's.",
+    )
     readable: bool = Field(description="False when the file no longer reads; refit it.")
 
 
@@ -101,6 +106,7 @@ def list_profiles(_: ProfilesRequest) -> ProfilesResponse:
                 z_eff_error_median=z.get("median"),
                 z_eff_error_p95=z.get("p95"),
                 z_eff_error_unmapped=z.get("unmapped_median"),
+                threshold=None if p.thresholds is None else p.thresholds[0],
                 readable=True,
             )
         )

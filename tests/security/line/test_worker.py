@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -75,27 +76,29 @@ def test_a_lane_with_another_scanner_reads_its_counts_through_its_profile(
     from yangcheng.security.wedge_table import simulate_wedge_table
 
     monkeypatch.setenv("YANGCHENG_HOME", str(tmp_path))
-    save_profile(
-        fit_profile(
-            simulate_wedge_table(SCANNER_B, dark=DARK, air=AIR), "xr02", dark=DARK, air=AIR
-        ),
-        tmp_path,
+    profile = fit_profile(
+        simulate_wedge_table(SCANNER_B, dark=DARK, air=AIR), "xr02", dark=DARK, air=AIR
     )
+    save_profile(profile, tmp_path)
+    own = replace(profile, name="xr03", operating_point={"threshold": 0.75, "box_threshold": 0.5})
+    save_profile(own, tmp_path)
     reference, scene = XrayBaggageDataset(20261126, 4).scene(3)
     other = transmit(scene.thickness_cm, scene.materials, channels=SCANNER_B)
     files = {}
     for name, t in (("low", other.low), ("high", other.high)):
         files[name] = str(tmp_path / f"{name}.png")
         cv2.imwrite(files[name], np.round(DARK[0] + (AIR[0] - DARK[0]) * t).astype(np.uint16))
-    store, worker = _worker(tmp_path, pool, batch=2)
+    store, worker = _worker(tmp_path, pool, batch=3)
     store.enqueue(
         [
             ItemEvent("L2", "XR02", 0.0, 0.0, {"kind": "files", **files, "scanner": "xr02"}),
             ItemEvent("L2", "XR02", 1.0, 1.0, {"kind": "files", **files, "scanner": "xr09"}),
+            ItemEvent("L3", "XR03", 2.0, 2.0, {"kind": "files", **files, "scanner": "xr03"}),
         ]
     )
-    assert worker.step() == 2
-    read, unknown = sorted(store.decisions(), key=lambda d: d.decided_at)
+    assert worker.step() == 3
+    read, unknown, calibrated = sorted(store.decisions(), key=lambda d: d.decided_at)
+    assert read.threshold == worker.detector.threshold and calibrated.threshold == 0.75
     expected = worker.detector.detect(reference.low, reference.high)
     scores: dict[str, float] = {}
     for d in read.detections:

@@ -36,6 +36,8 @@ class ScannedBag:
     """Transmission of each energy: uint16 counts (0..65535) or float fractions."""
     threat: bool | None
     """Ground truth where the bag is simulated; None for a real scanner's images."""
+    thresholds: tuple[float, float] | None = None
+    """(bag, box) alarm thresholds of the scanner's own profile; None: the model's."""
 
 
 def simulate_bag(seed: int, index: int, hard: bool) -> ScannedBag:
@@ -115,8 +117,9 @@ class LineScanner:
             low, high = _read(str(source["low"])), _read(str(source["high"]))
             if source.get("scanner") is None:
                 return ScannedBag(low, high, None)
-            image = self._profile(str(source["scanner"])).to_reference(low, high)
-            return ScannedBag(image.low, image.high, None)
+            profile = self._profile(str(source["scanner"]))
+            image = profile.to_reference(low, high)
+            return ScannedBag(image.low, image.high, None, profile.thresholds)
         raise ScanError(f"unknown source kind {kind!r}")
 
     def _profile(self, name: str) -> ScannerProfile:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from threadpoolctl import threadpool_limits
 
@@ -105,6 +105,14 @@ class LineWorker:
                     bag = self.scanner.scan(item.source)
                     truth = bag.threat
                     result = self.detector.detect(bag.low, bag.high)
+                    if bag.thresholds is not None:  # the scanner's own, from its profile
+                        bag_t, box_t = bag.thresholds
+                        result = replace(
+                            result,
+                            threshold=bag_t,
+                            box_threshold=box_t,
+                            alarm=result.bag_score >= bag_t,
+                        )
                     routed = c.policy.route(result, self.detector.rule)
                 except (ScanError, DetectorInputError, KeyError, ValueError) as exc:
                     routed = fail_safe(f"{type(exc).__name__}: {exc}", threshold)
