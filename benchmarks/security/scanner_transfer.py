@@ -27,6 +27,11 @@ bags, how far the effective Z and the high-energy attenuation of each variant si
 reference's, on pixels where the bag attenuates (high-energy -ln T >= 0.1).
 
     .venv/bin/python benchmarks/security/scanner_transfer.py [--bags 1000] [--scanners b,c,d]
+        [--calibrate-bags 2000]
+
+With ``--calibrate-bags N`` each scanner first fixes its own thresholds
+(`scanner_calibration.operating_point`) on the next N validation bags through it, and the
+profile variant is also scored at them.
 
 Without a profile, scanner d's image also goes to the detector at its own pitch (the boxes
 scored against it are scaled to match). Measured 2026-12-05 on simulator 3's shipped weights,
@@ -39,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -58,6 +64,7 @@ from yangcheng.security.detect.infer import XrayDetector
 from yangcheng.security.detect.training_data import VALIDATION_SEEDS
 from yangcheng.security.objects import PROHIBITED
 from yangcheng.security.physics import Channel, DualEnergyImage, estimate_z_eff, transmit
+from yangcheng.security.scanner_calibration import operating_point
 from yangcheng.security.scanner_profile import REFERENCE_PIXEL_MM, ScannerProfile, fit_profile
 from yangcheng.security.wedge_table import simulate_wedge_table
 
@@ -167,6 +174,21 @@ def _on_reference_grid(image: DualEnergyImage, reference: DualEnergyImage) -> Du
     return DualEnergyImage(low=low, high=high)
 
 
+def _calibration_bags(
+    first: int, count: int, scanner: tuple[Channels, tuple[float, float]]
+) -> Iterator[tuple[str, np.ndarray, np.ndarray, bool]]:
+    """Known bags through the scanner, for its own thresholds: validation bags after the
+    ones the figures are measured on."""
+    channels, pixel_mm = scanner
+    dataset = XrayBaggageDataset(VALIDATION_SEEDS[0], first + count)
+    for index in range(first, first + count):
+        _, scene = dataset.scene(index)
+        rng = np.random.default_rng([dataset.seed, index, 2])
+        thickness = _at_pitch(scene.thickness_cm, pixel_mm)
+        raw = _raw(transmit(thickness, scene.materials, rng=rng, channels=channels))
+        yield f"bag {index}", raw[0], raw[1], bool(scene.annotations)
+
+
 def detection_figures(
     bags: int,
     scanner: tuple[Channels, tuple[float, float]],
@@ -195,6 +217,13 @@ def detection_figures(
                 "false_alarm_rate": round(at_model.false_alarm_rate, 4),
             },
             "missed_at_15pct_false_alarms": at_15.missed,
+        }
+    if profile.thresholds is not None:
+        at_own = bag_figures(results["profile"], profile.thresholds[0])
+        out["profile"]["own_threshold"] = {
+            "threshold": round(profile.thresholds[0], 5),
+            "missed": at_own.missed,
+            "false_alarm_rate": round(at_own.false_alarm_rate, 4),
         }
     return out
 
@@ -232,6 +261,12 @@ def main() -> None:
     parser.add_argument("--bags", type=int, default=1000)
     parser.add_argument("--material-bags", type=int, default=40)
     parser.add_argument("--scanners", default=",".join(SCANNERS))
+    parser.add_argument(
+        "--calibrate-bags",
+        type=int,
+        default=0,
+        help="Fix each scanner's own thresholds on this many further validation bags first.",
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     detector = XrayDetector()
@@ -248,7 +283,13 @@ def main() -> None:
         channels, pixel_mm = scanner = SCANNERS[name]
         steps = simulate_wedge_table(channels, dark=DARK, air=AIR)
         profile = fit_profile(steps, f"scanner-{name}", pixel_mm=pixel_mm, dark=DARK, air=AIR)
+        calibration = None
+        if args.calibrate_bags:
+            known = _calibration_bags(args.bags, args.calibrate_bags, scanner)
+            profile, _ = operating_point(profile, known, detector)
+            calibration = profile.operating_point
         report[f"scanner_{name}"] = {
+            "own_thresholds": calibration,
             "channels": [asdict(c) for c in channels],
             "pixel_mm": pixel_mm,
             "profile_fit": profile.fit,

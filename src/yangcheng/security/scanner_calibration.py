@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,14 @@ from yangcheng.security.detect.infer import XrayDetector
 from yangcheng.security.detect.inputs import DetectorInputError
 from yangcheng.security.scanner_profile import ScannerProfile
 
-__all__ = ["MIN_BAGS", "Capture", "InvalidCaptures", "calibrate_operating_point", "read_captures"]
+__all__ = [
+    "MIN_BAGS",
+    "Capture",
+    "InvalidCaptures",
+    "calibrate_operating_point",
+    "operating_point",
+    "read_captures",
+]
 
 MIN_BAGS = 50
 """Threat bags and clean bags each, at the least: fewer fix a threshold on a handful of bags."""
@@ -113,14 +120,27 @@ def calibrate_operating_point(
             f"{threats} threat and {len(captures) - threats} clean bags: at least {MIN_BAGS} "
             "of each are needed to fix a threshold",
         )
+    bags = (
+        (f"captures line {c.line}", _read(c, c.low), _read(c, c.high), c.threat) for c in captures
+    )
+    return operating_point(profile, bags, detector, progress)
+
+
+def operating_point(
+    profile: ScannerProfile,
+    bags: Iterable[tuple[str, np.ndarray, np.ndarray, bool]],
+    detector: XrayDetector,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[ScannerProfile, dict[str, Any]]:
+    """``calibrate_operating_point`` on bags in memory: (where, raw low, raw high, threat)."""
     results = []
-    for capture in captures:
+    for where, low, high, threat in bags:
         try:
-            image = profile.to_reference(_read(capture, capture.low), _read(capture, capture.high))
+            image = profile.to_reference(low, high)
             r = detector.detect(image.low, image.high)
         except DetectorInputError as exc:
-            raise InvalidCaptures(f"captures line {capture.line}", str(exc)) from None
-        gt = np.zeros((1 if capture.threat else 0, 5), np.float32)
+            raise InvalidCaptures(where, str(exc)) from None
+        gt = np.zeros((1 if threat else 0, 5), np.float32)
         results.append(ImageResult(gt, r.detections, r.bag_probability, detector.rule))
         if progress is not None:
             progress(1)
