@@ -234,3 +234,43 @@ def test_security_scanner_steps_reads_a_wedge_image(run, tmp_path: Path) -> None
     regions.write_text("x,y,w,h,aluminium_cm\n40,8,48,48,0.5\n")
     bad = run(*args, "--out", str(tmp_path / "w2.csv"))
     assert bad.exit_code == 2 and "straddles an edge" in bad.output
+
+
+def test_security_scanner_calibrate_keeps_the_scanners_own_threshold(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.security.test_scanner_calibration import _captures
+    from yangcheng.security import scanner_calibration
+
+    monkeypatch.setattr(scanner_calibration, "MIN_BAGS", 2)
+    table = tmp_path / "wedges.csv"
+    spectra = [
+        "--low-kvp",
+        "70",
+        "--high-kvp",
+        "140",
+        "--low-al-mm",
+        "1.5",
+        "--high-al-mm",
+        "1.5",
+        "--high-cu-mm",
+        "0.6",
+        "--low-csi-mm",
+        "0.3",
+        "--high-csi-mm",
+        "3",
+    ]
+    levels = ["--dark", "300", "--air", "60000"]
+    assert (
+        run("security", "scanner", "wedges", "--out", str(table), *spectra, *levels).exit_code == 0
+    )
+    fit = run("security", "scanner", "fit", "--table", str(table), "--name", "b", *levels)
+    assert fit.exit_code == 0, fit.output
+    captures = _captures(tmp_path, 8)
+    result = run("security", "scanner", "calibrate", "--name", "b", "--captures", str(captures))
+    assert result.exit_code == 0, result.output
+    assert "Scanner b's own threshold" in result.output and "cannot be resolved" in result.output
+    listed = run("security", "scanner", "list").output
+    assert "model's" not in listed and re.search(r"0\.\d{4}", listed)
+    missing = run("security", "scanner", "calibrate", "--name", "x", "--captures", str(captures))
+    assert missing.exit_code == 2 and "no scanner profile 'x'" in missing.output
