@@ -286,8 +286,8 @@ def main() -> None:
         calibration = None
         if args.calibrate_bags:
             known = _calibration_bags(args.bags, args.calibrate_bags, scanner)
-            profile, _ = operating_point(profile, known, detector)
-            calibration = profile.operating_point
+            profile, figures = operating_point(profile, known, detector)
+            calibration = {**(profile.operating_point or {}), "model_threshold": figures["model"]}
         report[f"scanner_{name}"] = {
             "own_thresholds": calibration,
             "channels": [asdict(c) for c in channels],
