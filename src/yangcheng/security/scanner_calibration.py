@@ -15,7 +15,6 @@ relative to the file) and ``threat`` (1 or 0).
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -25,6 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from yangcheng.security.csv_rows import table_rows
 from yangcheng.security.detect.evaluate import (
     MAX_FALSE_ALARM_RATE,
     MAX_MISS_RATE,
@@ -70,31 +70,15 @@ class Capture:
 
 
 def read_captures(path: Path) -> list[Capture]:
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as exc:
-        raise InvalidCaptures(str(path), f"cannot be read ({exc.strerror})") from None
-    rows = [(i, t) for i, t in enumerate(lines, 1) if t.strip() and not t.startswith("#")]
-    if not rows:
-        raise InvalidCaptures(str(path), "holds no header and no bags")
-    header = [h.strip() for h in next(csv.reader([rows[0][1]]))]
+    header_where, header, rows = table_rows(path, InvalidCaptures)
     if sorted(header) != ["high", "low", "threat"]:
-        raise InvalidCaptures(
-            f"{path.name} line {rows[0][0]}", f"header must be low,high,threat: {header}"
-        )
+        raise InvalidCaptures(header_where, f"header must be low,high,threat: {header}")
     out = []
-    for number, text in rows[1:]:
-        where = f"{path.name} line {number}"
-        values = [c.strip() for c in next(csv.reader([text]))]
-        if len(values) != 3:
-            raise InvalidCaptures(where, f"has {len(values)} fields, not 3")
-        row = dict(zip(header, values, strict=True))
+    for line, where, row in rows:
         if row["threat"] not in ("0", "1"):
             raise InvalidCaptures(where, f"threat is {row['threat']!r}: 1 (holds a threat) or 0")
         out.append(
-            Capture(
-                path.parent / row["low"], path.parent / row["high"], row["threat"] == "1", number
-            )
+            Capture(path.parent / row["low"], path.parent / row["high"], row["threat"] == "1", line)
         )
     return out
 

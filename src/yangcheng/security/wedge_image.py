@@ -10,18 +10,21 @@ nothing crosses, so it is refused: its four quarters must agree within their noi
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from yangcheng.security.materials import MATERIALS
-from yangcheng.security.wedge_table import InvalidWedgeTable, WedgeStep
+from yangcheng.security.csv_rows import table_rows
+from yangcheng.security.wedge_table import (
+    InvalidWedgeTable,
+    WedgeStep,
+    step_thickness,
+    thickness_columns,
+)
 
 __all__ = ["StepRegion", "read_step_regions", "steps_from_images"]
 
-_SUFFIX = "_cm"
 _MIN_PIXELS = 16
 _EDGE_TOLERANCE = 0.02
 """Quarters of one step may differ by this share of its mean, beyond their noise."""
@@ -41,51 +44,20 @@ class StepRegion:
 
 def read_step_regions(path: Path) -> list[StepRegion]:
     """The rectangles of a step-region table, refusing what would misread a step."""
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as exc:
-        raise InvalidWedgeTable(str(path), f"cannot be read ({exc.strerror})") from None
-    rows = [(i, t) for i, t in enumerate(lines, 1) if t.strip() and not t.startswith("#")]
-    if not rows:
-        raise InvalidWedgeTable(str(path), "holds no header and no steps")
-    header = [h.strip() for h in next(csv.reader([rows[0][1]]))]
-    where = f"{path.name} line {rows[0][0]}"
-    missing = [c for c in ("x", "y", "w", "h") if c not in header]
-    if missing:
-        raise InvalidWedgeTable(where, f"the header has no {missing} column(s): {header}")
-    materials = []
-    for column in header:
-        if column in ("x", "y", "w", "h"):
-            continue
-        name = column.removesuffix(_SUFFIX)
-        if not column.endswith(_SUFFIX) or name not in MATERIALS:
-            raise InvalidWedgeTable(
-                where, f"column {column!r} is neither x, y, w, h nor <material>_cm"
-            )
-        materials.append((column, name))
+    header_where, header, rows = table_rows(path, InvalidWedgeTable)
+    materials = thickness_columns(header, ("x", "y", "w", "h"), header_where)
     regions = []
-    for number, text in rows[1:]:
-        where = f"{path.name} line {number}"
-        values = [c.strip() for c in next(csv.reader([text]))]
-        if len(values) != len(header):
-            raise InvalidWedgeTable(
-                where, f"has {len(values)} fields; the header has {len(header)}"
-            )
-        row = dict(zip(header, values, strict=True))
+    for line, where, row in rows:
         try:
             x, y, w, h = (int(row[c]) for c in ("x", "y", "w", "h"))
-            thickness = {n: float(row[c]) for c, n in materials}
         except ValueError:
-            raise InvalidWedgeTable(where, "holds a value that is not a number") from None
+            raise InvalidWedgeTable(where, "holds a rectangle that is not whole numbers") from None
         if w * h < _MIN_PIXELS or min(w, h) < 2 or min(x, y) < 0:
             raise InvalidWedgeTable(
                 where, f"rectangle {x},{y},{w},{h} must lie at x, y >= 0 and hold >= 16 pixels"
             )
-        if any(t < 0 or not np.isfinite(t) for t in thickness.values()):
-            raise InvalidWedgeTable(where, "a thickness is negative or not finite")
-        if not any(t > 0 for t in thickness.values()):
-            raise InvalidWedgeTable(where, "crosses no material")
-        regions.append(StepRegion(x, y, w, h, thickness, number))
+        thickness = step_thickness(row, materials, where)
+        regions.append(StepRegion(x, y, w, h, thickness, line))
     if not regions:
         raise InvalidWedgeTable(path.name, "has a header but no steps")
     return regions

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from yangcheng.security.csv_rows import table_rows
 from yangcheng.security.materials import MATERIALS, Material
 from yangcheng.security.physics import Channel, _channel_transmission
 
@@ -33,6 +34,8 @@ __all__ = [
     "WedgeStep",
     "read_wedge_table",
     "simulate_wedge_table",
+    "step_thickness",
+    "thickness_columns",
     "write_wedge_table",
 ]
 
@@ -132,54 +135,54 @@ def _number(text: str, where: str, column: str) -> float:
     return value
 
 
-def read_wedge_table(path: Path) -> list[WedgeStep]:
-    """The steps of a wedge table, refusing what a fit would silently get wrong."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise InvalidWedgeTable(str(path), f"cannot be read ({exc.strerror})") from None
-    numbered = [
-        (i, line) for i, line in enumerate(text.splitlines(), 1) if not line.startswith("#")
-    ]
-    numbered = [(i, line) for i, line in numbered if line.strip()]
-    if not numbered:
-        raise InvalidWedgeTable(str(path), "holds no header and no steps")
-    header_line, header_text = numbered[0]
-    header = [h.strip() for h in next(csv.reader([header_text]))]
-    where = f"{path.name} line {header_line}"
-    for needed in ("low", "high"):
+def thickness_columns(
+    header: list[str], others: tuple[str, ...], where: str
+) -> list[tuple[str, str]]:
+    """(column, material) for each ``<material>_cm`` column; any column neither that nor one
+    of ``others`` is refused."""
+    for needed in others:
         if needed not in header:
             raise InvalidWedgeTable(where, f"the header has no {needed!r} column: {header}")
     materials = []
     for column in header:
-        if column in ("low", "high"):
+        if column in others:
             continue
         name = column.removesuffix(_SUFFIX)
         if not column.endswith(_SUFFIX) or name not in MATERIALS:
             raise InvalidWedgeTable(
                 where,
-                f"column {column!r} is neither low, high nor <material>_cm for a known material "
-                f"({', '.join(sorted(MATERIALS))})",
+                f"column {column!r} is neither {', '.join(others)} nor <material>_cm for a known "
+                f"material ({', '.join(sorted(MATERIALS))})",
             )
         materials.append((column, name))
     if not materials:
         raise InvalidWedgeTable(where, "names no material column (<material>_cm)")
+    return materials
+
+
+def step_thickness(
+    row: dict[str, str], materials: list[tuple[str, str]], where: str
+) -> dict[str, float]:
+    """A row's thickness per material: non-negative, and some material crossed."""
+    thickness = {n: _number(row[c], where, c) for c, n in materials}
+    if any(t < 0 for t in thickness.values()):
+        raise InvalidWedgeTable(where, "a thickness is negative")
+    if not any(t > 0 for t in thickness.values()):
+        raise InvalidWedgeTable(
+            where, "crosses no material: give the open-beam reading as the air level instead"
+        )
+    return thickness
+
+
+def read_wedge_table(path: Path) -> list[WedgeStep]:
+    """The steps of a wedge table, refusing what a fit would silently get wrong."""
+    header_where, header, rows = table_rows(path, InvalidWedgeTable)
+    materials = thickness_columns(header, ("low", "high"), header_where)
     steps = []
-    for number, line in numbered[1:]:
-        where = f"{path.name} line {number}"
-        row = [c.strip() for c in next(csv.reader([line]))]
-        if len(row) != len(header):
-            raise InvalidWedgeTable(where, f"has {len(row)} fields; the header has {len(header)}")
-        values = dict(zip(header, row, strict=True))
-        thickness = {n: _number(values[c], where, c) for c, n in materials}
-        if any(t < 0 for t in thickness.values()):
-            raise InvalidWedgeTable(where, "a thickness is negative")
-        if not any(t > 0 for t in thickness.values()):
-            raise InvalidWedgeTable(
-                where, "crosses no material: give the open-beam reading as the air level instead"
-            )
-        low = _number(values["low"], where, "low")
-        steps.append(WedgeStep(thickness, low, _number(values["high"], where, "high")))
+    for _, where, row in rows:
+        thickness = step_thickness(row, materials, where)
+        low = _number(row["low"], where, "low")
+        steps.append(WedgeStep(thickness, low, _number(row["high"], where, "high")))
     if not steps:
         raise InvalidWedgeTable(path.name, "has a header but no steps")
     return steps
