@@ -6,9 +6,18 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
-__all__ = ["Row", "TableError", "table_rows"]
+__all__ = ["InvalidTable", "Row", "table_rows"]
+
+
+class InvalidTable(ValueError):
+    """A table, or a row of it, that cannot be used: where (file and line) and why."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason
 
 
 class Row(NamedTuple):
@@ -18,11 +27,7 @@ class Row(NamedTuple):
     fields: dict[str, str]
 
 
-class TableError(Protocol):
-    def __call__(self, where: str, reason: str) -> Exception: ...
-
-
-def table_rows(path: Path, error: TableError) -> tuple[str, list[str], list[Row]]:
+def table_rows(path: Path, error: type[InvalidTable]) -> tuple[str, list[str], list[Row]]:
     """(where the header is, its columns, the rows) of a table with at least a header;
     ``error(where, reason)`` is raised for what cannot be read."""
     try:

@@ -24,7 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from yangcheng.security.csv_rows import table_rows
+from yangcheng.security.csv_rows import InvalidTable, table_rows
 from yangcheng.security.detect.evaluate import (
     MAX_FALSE_ALARM_RATE,
     MAX_MISS_RATE,
@@ -50,13 +50,8 @@ MIN_BAGS = 50
 """Threat bags and clean bags each, at the least: fewer fix a threshold on a handful of bags."""
 
 
-class InvalidCaptures(ValueError):
+class InvalidCaptures(InvalidTable):
     """A capture list or capture that cannot be used, naming the line and what is wrong."""
-
-    def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"{where}: {reason}")
-        self.where = where
-        self.reason = reason
 
 
 @dataclass(frozen=True)

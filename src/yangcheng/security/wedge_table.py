@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from yangcheng.security.csv_rows import table_rows
+from yangcheng.security.csv_rows import InvalidTable, table_rows
 from yangcheng.security.materials import MATERIALS, Material
 from yangcheng.security.physics import Channel, _channel_transmission
 
@@ -42,13 +42,8 @@ __all__ = [
 _SUFFIX = "_cm"
 
 
-class InvalidWedgeTable(ValueError):
+class InvalidWedgeTable(InvalidTable):
     """A wedge table that cannot be read, naming the line and what is wrong with it."""
-
-    def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"{where}: {reason}")
-        self.where = where
-        self.reason = reason
 
 
 @dataclass(frozen=True)
