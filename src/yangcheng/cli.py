@@ -24,8 +24,14 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Data-service tasks in the local database.", no_args_is_help=True)
 finance_app = typer.Typer(help="Finance: risk decisions and identity checks.", no_args_is_help=True)
-education_app = typer.Typer(help="Education: knowledge tracing and tutoring (to come).")
-radiotherapy_app = typer.Typer(help="Radiotherapy: planning and robot control (to come).")
+education_app = typer.Typer(
+    help="Education: knowledge tracing, graph, recommendation and tutoring run as capabilities: "
+    "`yangcheng catalog` lists them, `yangcheng invoke education.<name> JSON` runs one."
+)
+radiotherapy_app = typer.Typer(
+    help="Radiotherapy: dose, plan optimisation and robot paths run as capabilities: "
+    "`yangcheng catalog` lists them, `yangcheng invoke radiotherapy.<name> JSON` runs one."
+)
 for sub, name in [
     (db_app, "db"),
     (keys_app, "keys"),
