@@ -25,7 +25,7 @@ from yangcheng.security.detect.inputs import DetectorInputError, transmission
 from yangcheng.security.detect.model_files import DEFAULT_MODEL
 from yangcheng.security.detect.overlap import fold_overlaps
 from yangcheng.security.physics import DualEnergyImage, pseudo_colour
-from yangcheng.security.scanner_profile import PROFILE_NAME
+from yangcheng.security.scanner_profile import PROFILE_NAME, ScannerProfile
 from yangcheng.security.service_simulate import (
     MAX_SEED,
     AnnotatedImageOut,
@@ -176,7 +176,7 @@ def _decode(field: str, data: str) -> np.ndarray:
     return np.asarray(image)
 
 
-def _images(req: DetectRequest) -> tuple[np.ndarray, np.ndarray]:
+def _images(req: DetectRequest, profile: ScannerProfile | None) -> tuple[np.ndarray, np.ndarray]:
     if req.simulated is not None:
         bag = req.simulated
         image, _ = XrayBaggageDataset(bag.seed, bag.index + 1, hard=bag.hard).scan(bag.index)
@@ -184,9 +184,8 @@ def _images(req: DetectRequest) -> tuple[np.ndarray, np.ndarray]:
     assert req.low_png_base64 is not None and req.high_png_base64 is not None
     low = _decode("low_png_base64", req.low_png_base64)
     high = _decode("high_png_base64", req.high_png_base64)
-    if req.scanner is None:
+    if profile is None:
         return low, high
-    profile = service_scanner.profile(req.scanner)
     try:
         image = profile.to_reference(low, high)
     except DetectorInputError as exc:
@@ -213,14 +212,15 @@ def _one_per_object(detections: list[DetectionOut]) -> list[DetectionOut]:
 
 
 def detect(req: DetectRequest) -> DetectResponse:
-    low, high = _images(req)
+    profile = service_scanner.profile(req.scanner) if req.scanner else None
+    low, high = _images(req, profile)
     model = detector()
     try:
         result: BagResult = model.detect(low, high)
     except DetectorInputError as exc:
         field = {"low": "low_png_base64", "high": "high_png_base64"}[exc.field]
         raise InvalidInput(field, exc.reason) from None
-    own = service_scanner.profile(req.scanner).thresholds if req.scanner else None
+    own = profile.thresholds if profile is not None else None
     box_threshold = own[1] if own is not None else result.box_threshold
     if req.threshold is not None:
         threshold, source = req.threshold, "request"
