@@ -270,6 +270,12 @@ def test_security_scanner_calibrate_keeps_the_scanners_own_threshold(
     result = run("security", "scanner", "calibrate", "--name", "b", "--captures", str(captures))
     assert result.exit_code == 0, result.output
     assert "Scanner b's own threshold" in result.output and "cannot be resolved" in result.output
+    assert "(0 projected)" in result.output
+    projected = run("security", "scanner", "calibrate", "--name", "b", "--captures",
+                    str(captures), "--project", "2")  # fmt: skip
+    assert projected.exit_code == 0, projected.output
+    clean = sum(line.endswith(",0") for line in captures.read_text().splitlines())
+    assert f"({2 * clean} projected)" in projected.output
     listed = run("security", "scanner", "list").output
     assert "model's" not in listed and re.search(r"0\.\d{4}", listed)
     missing = run("security", "scanner", "calibrate", "--name", "x", "--captures", str(captures))

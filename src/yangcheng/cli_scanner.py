@@ -114,6 +114,15 @@ def calibrate_command(
         Path,
         typer.Option(help="Known bags it scanned (CSV: low, high, threat; paths from the file)."),
     ],
+    project: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Threat bags made from each clean bag by projecting a library threat into it "
+            "(threat image projection): 1 per mille needs 1,000 threat bags or more.",
+        ),
+    ] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the projected threats.")] = 0,
 ) -> None:
     """Fix this scanner's own alarm thresholds on bags it scanned whose contents are known,
     and keep them in its profile."""
@@ -141,14 +150,16 @@ def calibrate_command(
         with Progress(console=console) as bar:
             task = bar.add_task(f"{len(bags)} bags through {name}", total=len(bags))
             profile, figures = calibrate_operating_point(
-                profile, bags, detector, lambda n: bar.advance(task, n)
-            )
+                profile, bags, detector, lambda n: bar.advance(task, n),
+                projected=project, seed=seed,
+            )  # fmt: skip
     except InvalidCaptures as exc:
         raise typer.BadParameter(str(exc), param_hint="--captures") from None
     save_profile(profile, home)
     own, model = figures["scanner"], figures["model"]
     console.print(
-        f"{figures['threat_bags']} threat and {figures['clean_bags']} clean bags. Scanner "
+        f"{figures['threat_bags']} threat bags ({figures['projected_threat_bags']} projected) "
+        f"and {figures['clean_bags']} clean bags. Scanner "
         f"{name}'s own threshold {own['threshold']:.4f}: {own['missed']} missed, "
         f"{own['false_alarm_rate']:.1%} false alarms; the model's {model['threshold']:.4f}: "
         f"{model['missed']} missed, {model['false_alarm_rate']:.1%} false alarms."

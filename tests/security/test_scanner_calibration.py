@@ -74,8 +74,32 @@ def test_thresholds_follow_the_validation_rule_on_the_scanners_bags(
 
 def test_too_few_known_bags_are_refused(profile_b: ScannerProfile, tmp_path: Path) -> None:
     captures = read_captures(_captures(tmp_path, 4))
-    with pytest.raises(InvalidCaptures, match="at least 50 of each"):
+    with pytest.raises(InvalidCaptures, match=r"at least 50 of each.*--project"):
         calibrate_operating_point(profile_b, captures, XrayDetector())
+    with pytest.raises(InvalidCaptures, match="at least 50 of each"):
+        calibrate_operating_point(profile_b, captures, XrayDetector(), projected=5)
+
+
+def test_projected_threats_count_as_threat_bags_the_threshold_must_alarm(
+    profile_b: ScannerProfile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only clean bags lend themselves to projection; the threshold then rests on the lowest
+    of the real and projected threat bags, and the same seed gives the same threshold."""
+    monkeypatch.setattr(scanner_calibration, "MIN_BAGS", 2)
+    captures = read_captures(_captures(tmp_path, 16))
+    clean = sum(not c.threat for c in captures)
+    real = len(captures) - clean
+    detector = XrayDetector()
+    plain, _ = calibrate_operating_point(profile_b, captures, detector)
+    projected, figures = calibrate_operating_point(profile_b, captures, detector, projected=2)
+    again, _ = calibrate_operating_point(profile_b, captures, detector, projected=2)
+    point, plain_point = projected.operating_point, plain.operating_point
+    assert point is not None and plain_point is not None and again.operating_point is not None
+    assert point["threat_bags"] == real + 2 * clean and point["projected_threat_bags"] == 2 * clean
+    assert figures["projected_threat_bags"] == 2 * clean and figures["clean_bags"] == clean
+    assert point["threshold"] <= plain_point["threshold"]  # more bags to miss none of
+    assert point["false_alarm_rate"] >= plain_point["false_alarm_rate"]
+    assert again.operating_point["threshold"] == point["threshold"]
 
 
 @pytest.mark.parametrize(
