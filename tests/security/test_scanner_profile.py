@@ -18,7 +18,7 @@ from yangcheng.security.physics import (
     LOW,
     Channel,
     DualEnergyImage,
-    _channel_transmission,
+    channel_transmission,
     estimate_z_eff,
     transmit,
 )
@@ -55,7 +55,7 @@ def _attenuation(
 ) -> np.ndarray:
     materials = [MATERIALS[n] for n in names]
     return np.stack(
-        [-np.log(_channel_transmission(thickness, materials, c)) for c in channels], axis=-1
+        [-np.log(channel_transmission(thickness, materials, c)) for c in channels], axis=-1
     )
 
 

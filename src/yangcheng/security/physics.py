@@ -34,6 +34,7 @@ __all__ = [
     "LOW",
     "Channel",
     "DualEnergyImage",
+    "channel_transmission",
     "estimate_z_eff",
     "pseudo_colour",
     "transmit",
@@ -101,11 +102,12 @@ class DualEnergyImage:
     high: np.ndarray
 
 
-def _channel_transmission(
+def channel_transmission(
     thickness_cm: np.ndarray, materials: list[Material], channel: Channel
 ) -> np.ndarray:
-    """sum_E w(E) exp(-sum_k mu_k(E) t_k), in float32: the exponential over every pixel and
-    energy bin is most of a simulated image's cost, and float32 halves it."""
+    """sum_E w(E) exp(-sum_k mu_k(E) t_k), noise-free and unblurred (the exact reading of a
+    path, which wedge tables and scanner profiles need), in float32: the exponential over
+    every pixel and energy bin is most of a simulated image's cost, and float32 halves it."""
     e = channel.energy_kev
     mu = np.stack([m.mu_per_cm(e) for m in materials]).astype(np.float32)  # (K, E)
     flat = np.asarray(thickness_cm, dtype=np.float32).reshape(-1, len(materials))
@@ -139,7 +141,7 @@ def transmit(
         raise ValueError("thicknesses must be non-negative")
     out = []
     for channel in channels:
-        signal = _channel_transmission(thickness_cm, materials, channel)
+        signal = channel_transmission(thickness_cm, materials, channel)
         if blur_px > 0:
             signal = gaussian_filter(signal, blur_px)
         if rng is not None:
@@ -171,8 +173,8 @@ def _calibration() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         m = MATERIALS[name]
         # thickness giving each high-channel attenuation, found on a fine grid
         t_grid = np.geomspace(1e-4, 200.0, 400)[:, None]
-        high = -np.log(np.maximum(_channel_transmission(t_grid, [m], HIGH), 1e-300))
-        low = -np.log(np.maximum(_channel_transmission(t_grid, [m], LOW), 1e-300))
+        high = -np.log(np.maximum(channel_transmission(t_grid, [m], HIGH), 1e-300))
+        low = -np.log(np.maximum(channel_transmission(t_grid, [m], LOW), 1e-300))
         ok = low < 30
         ratio_rows.append(np.interp(attenuations, high[ok], (low / high)[ok]))
         z.append(m.z_eff)

@@ -36,8 +36,13 @@ import numpy as np
 from scipy.interpolate import RBFInterpolator
 
 from yangcheng.security.detect.inputs import DetectorInputError
-from yangcheng.security.physics import HIGH, LOW, DualEnergyImage, estimate_z_eff
-from yangcheng.security.physics import _channel_transmission as channel_transmission
+from yangcheng.security.physics import (
+    HIGH,
+    LOW,
+    DualEnergyImage,
+    channel_transmission,
+    estimate_z_eff,
+)
 from yangcheng.security.wedge_table import InvalidWedgeTable, WedgeStep
 
 __all__ = [

@@ -26,7 +26,7 @@ import numpy as np
 
 from yangcheng.security.csv_rows import InvalidTable, table_rows
 from yangcheng.security.materials import MATERIALS, Material
-from yangcheng.security.physics import Channel, _channel_transmission
+from yangcheng.security.physics import Channel, channel_transmission
 
 __all__ = [
     "STANDARD_WEDGES",
@@ -102,7 +102,7 @@ def simulate_wedge_table(
         t = np.array([[thickness[n] for n in names]])
         readings = []
         for channel, d, a in zip(channels, dark, air, strict=True):
-            fraction = float(_channel_transmission(t, [MATERIALS[n] for n in names], channel)[0])
+            fraction = float(channel_transmission(t, [MATERIALS[n] for n in names], channel)[0])
             readings.append(round(d + (a - d) * fraction))
         out.append(WedgeStep(dict(thickness), float(readings[0]), float(readings[1])))
     return out
