@@ -4,6 +4,8 @@ an exact annotation, and the bag untouched elsewhere."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -32,6 +34,16 @@ def test_basis_thickness_recovers_polyethylene_and_aluminium_paths() -> None:
     basis, converged = basis_thickness(-np.log(image.low[0]), -np.log(image.high[0]))
     assert converged.all()
     np.testing.assert_allclose(basis, paths, atol=1e-3)
+
+
+def test_a_pixel_no_basis_mix_matches_is_flagged_not_overflowed() -> None:
+    """A saturated low channel behind steel (-ln T 9.9 against 2.0) needs more negative
+    polyethylene than any mix: it is reported unconverged, finite, without numpy warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        basis, converged = basis_thickness(np.array([9.9, 0.5]), np.array([2.0, 0.4]))
+    assert converged.tolist() == [False, True]
+    assert np.all(np.isfinite(basis))
 
 
 @pytest.mark.parametrize(("seed", "hard"), [(0, False), (1, False), (2, True), (3, True)])

@@ -54,6 +54,10 @@ _DENOISE_PX = 1.5
 """Smoothing (pixels) of the bag before it is decomposed. A pixel's noise is the detector's,
 not the bag's: decomposed raw, a pixel brighter by chance would read as less material, the
 threat would take more of its light, and the projected noise would partly cancel."""
+_LOWEST_CM, _HIGHEST_CM = np.array([-10.0, -2.0]), np.array([500.0, 100.0])
+"""Bounds on the basis path lengths while solving. A mix may need a little negative of one
+basis; a pixel that would need more (a saturated pixel behind steel, a noisy one) is no mix
+of the two and falls back, and bounded it cannot overflow the exponential on the way."""
 _PLACEMENTS = 20
 _TOLERANCE = 1e-4
 """Largest residual in -ln T accepted from the decomposition."""
@@ -109,7 +113,7 @@ def basis_thickness(
         det = np.where(np.abs(det) < 1e-12, 1e-12, det)
         step0 = (jacobian[:, 1, 1] * residual[:, 0] - jacobian[:, 0, 1] * residual[:, 1]) / det
         step1 = (jacobian[:, 0, 0] * residual[:, 1] - jacobian[:, 1, 0] * residual[:, 0]) / det
-        t = np.clip(t + np.stack([step0, step1], axis=1), -50.0, 500.0)
+        t = np.clip(t + np.stack([step0, step1], axis=1), _LOWEST_CM, _HIGHEST_CM)
     converged = np.all(np.abs(residual) < _TOLERANCE, axis=1) & np.all(np.isfinite(t), axis=1)
     shape = np.shape(low_attenuation)
     return t.reshape(*shape, 2), converged.reshape(shape)
