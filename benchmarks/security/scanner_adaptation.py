@@ -171,17 +171,16 @@ def main() -> None:
     if args.fresh and args.work.exists():
         shutil.rmtree(args.work)
     _profile = _fit()
-    start = time.perf_counter()
-    files = adapt(args.work, args.train_bags)
-    train_minutes = (time.perf_counter() - start) / 60
-    detectors = {name: XrayDetector(f) for name, f in files.items()}
     report: dict[str, object] = {
         "machine": machine_info(),
-        "revision": git_revision(),
+        "revision": git_revision(),  # at the start: the run takes an hour, and commits go on
         "scanner": SCANNER,
         "train_bags": args.train_bags,
-        "simulate_and_train_minutes": round(train_minutes, 1),
     }
+    start = time.perf_counter()
+    files = adapt(args.work, args.train_bags)
+    report["simulate_and_train_minutes"] = round((time.perf_counter() - start) / 60, 1)
+    detectors = {name: XrayDetector(f) for name, f in files.items()}
     evaluation = _evaluation(detectors, args.eval_bags)
     for name, detector in detectors.items():
         _, fixed = operating_point(
