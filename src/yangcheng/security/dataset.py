@@ -38,6 +38,8 @@ __all__ = [
     "Sample",
     "XrayBaggageDataset",
     "export_coco",
+    "label_path",
+    "write_sample",
     "write_samples",
 ]
 
@@ -150,6 +152,26 @@ def _label(sample: Sample) -> dict[str, Any]:
     }
 
 
+def label_path(out_dir: Path, index: int) -> Path:
+    """Where sample ``index``'s label goes: it exists exactly when the sample is complete."""
+    return out_dir / "labels" / f"{_stem(index)}.json"
+
+
+def write_sample(out_dir: Path, sample: Sample, extra: dict[str, Any] | None = None) -> None:
+    """One sample in the dataset's layout, its label last and atomically; ``extra`` keys go
+    into the label (where a projected bag came from, say)."""
+    images, label = out_dir / "images", label_path(out_dir, sample.index)
+    images.mkdir(parents=True, exist_ok=True)
+    label.parent.mkdir(parents=True, exist_ok=True)
+    stem = images / _stem(sample.index)
+    _png16(Path(f"{stem}_high.png"), sample.image.high)
+    _png16(Path(f"{stem}_low.png"), sample.image.low)
+    cv2.imwrite(f"{stem}_rgb.png", cv2.cvtColor(sample.rgb, cv2.COLOR_RGB2BGR))
+    tmp = label.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({**_label(sample), **(extra or {})}))
+    os.replace(tmp, label)
+
+
 def write_samples(
     dataset: XrayBaggageDataset,
     out_dir: Path,
@@ -157,21 +179,10 @@ def write_samples(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write the samples not yet on disk; returns how many were written."""
-    images, labels = out_dir / "images", out_dir / "labels"
-    images.mkdir(parents=True, exist_ok=True)
-    labels.mkdir(parents=True, exist_ok=True)
     written = 0
     for index in indices:
-        label_path = labels / f"{_stem(index)}.json"
-        if not label_path.exists():
-            sample = dataset[index]
-            stem = images / _stem(index)
-            _png16(Path(f"{stem}_high.png"), sample.image.high)
-            _png16(Path(f"{stem}_low.png"), sample.image.low)
-            cv2.imwrite(f"{stem}_rgb.png", cv2.cvtColor(sample.rgb, cv2.COLOR_RGB2BGR))
-            tmp = label_path.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(_label(sample)))
-            os.replace(tmp, label_path)
+        if not label_path(out_dir, index).exists():
+            write_sample(out_dir, dataset[index])
             written += 1
         if progress is not None:
             progress(1)
