@@ -280,3 +280,21 @@ def test_security_scanner_calibrate_keeps_the_scanners_own_threshold(
     assert "model's" not in listed and re.search(r"0\.\d{4}", listed)
     missing = run("security", "scanner", "calibrate", "--name", "x", "--captures", str(captures))
     assert missing.exit_code == 2 and "no scanner profile 'x'" in missing.output
+
+
+def test_security_scanner_project_writes_threat_bags_from_clean_ones(run, tmp_path: Path) -> None:
+    from tests.security.test_projected_bags import reference_captures
+
+    captures = str(reference_captures(tmp_path, 3))
+    out = tmp_path / "tip"
+    args = ["security", "scanner", "project", "--captures", captures, "--out", str(out)]
+    result = run(*args, "--per-clean", "2", "--classes", "gun,razor_blade")
+    assert result.exit_code == 0, result.output
+    assert "4 bags written" in result.output and "(0 already there)" in result.output
+    assert len(list((out / "labels").glob("*.json"))) == 4
+    again = run(*args, "--per-clean", "2", "--classes", "gun,razor_blade")
+    assert "0 bags written" in again.output and "(4 already there)" in again.output
+    bad = run(*args, "--classes", "gun,umbrella")
+    assert bad.exit_code == 2 and "umbrella" in bad.output
+    missing = run(*args, "--name", "nowhere")
+    assert missing.exit_code == 2 and "no scanner profile 'nowhere'" in missing.output

@@ -172,6 +172,70 @@ def calibrate_command(
     )
 
 
+@scanner_app.command("project")
+def project_command(
+    captures: Annotated[
+        Path,
+        typer.Option(help="Bags it scanned (CSV: low, high, threat); the clean ones (0) are used."),
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Folder for the bags, in `security generate`'s layout.")
+    ],
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="The scanner's profile; without one the images are the reference "
+            "scanner's transmission (16-bit, as `security generate` writes them)."
+        ),
+    ] = None,
+    per_clean: Annotated[int, typer.Option(min=1, help="Bags made from each clean one.")] = 1,
+    threats: Annotated[int, typer.Option(min=1, help="Threats projected into each bag.")] = 1,
+    classes: Annotated[
+        str | None, typer.Option(help="Threat classes to draw from, comma-separated; all: unset.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the projected threats.")] = 0,
+) -> None:
+    """Make threat bags from a scanner's clean bags by threat image projection (for screener
+    training libraries, or anything that reads a generated dataset); re-running resumes."""
+    from rich.progress import Progress
+
+    from yangcheng.config import Settings
+    from yangcheng.security.objects import PROHIBITED
+    from yangcheng.security.projected_bags import write_projected_bags
+    from yangcheng.security.scanner_calibration import InvalidCaptures, read_captures
+    from yangcheng.security.scanner_profile import UnknownScanner, load_profile
+
+    chosen = None
+    if classes:
+        chosen = tuple(c.strip() for c in classes.split(",") if c.strip())
+        known = {c.name for c in PROHIBITED}
+        unknown = [c for c in chosen if c not in known]
+        if unknown or not chosen:
+            raise typer.BadParameter(
+                f"{unknown or classes!r} not among the threat classes: {', '.join(sorted(known))}",
+                param_hint="--classes",
+            )
+    try:
+        profile = load_profile(name, Settings().home) if name else None
+        bags = read_captures(captures)
+    except UnknownScanner as exc:
+        raise typer.BadParameter(str(exc.args[0]), param_hint="--name") from None
+    except InvalidCaptures as exc:
+        raise typer.BadParameter(str(exc), param_hint="--captures") from None
+    clean = sum(not b.threat for b in bags)
+    try:
+        with Progress(console=console) as bar:
+            task = bar.add_task(f"{clean} clean bags", total=clean)
+            written = write_projected_bags(
+                bags, out, per_clean, threats=threats, profile=profile, classes=chosen,
+                seed=seed, progress=lambda n: bar.advance(task, n),
+            )  # fmt: skip
+    except InvalidCaptures as exc:
+        raise typer.BadParameter(str(exc), param_hint="--captures") from None
+    total = clean * per_clean
+    console.print(f"{written} bags written to {out} ({total - written} already there)")
+
+
 @scanner_app.command("list")
 def list_command() -> None:
     """The profiles fitted on this installation."""

@@ -50,6 +50,7 @@ __all__ = [
     "InvalidCaptures",
     "calibrate_operating_point",
     "operating_point",
+    "read_capture_image",
     "read_captures",
 ]
 
@@ -88,7 +89,7 @@ def read_captures(path: Path) -> list[Capture]:
     return out
 
 
-def _read(capture: Capture, path: Path) -> np.ndarray:
+def read_capture_image(capture: Capture, path: Path) -> np.ndarray:
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise InvalidCaptures(f"captures line {capture.line}", f"{path} is missing or unreadable")
@@ -120,7 +121,13 @@ def calibrate_operating_point(
             + ("" if projected else " (--project makes threat bags from the clean ones)"),
         )
     bags = (
-        (f"captures line {c.line}", _read(c, c.low), _read(c, c.high), c.threat) for c in captures
+        (
+            f"captures line {c.line}",
+            read_capture_image(c, c.low),
+            read_capture_image(c, c.high),
+            c.threat,
+        )
+        for c in captures
     )
     return operating_point(profile, bags, detector, progress, projected=projected, seed=seed)
 
