@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 from scanner_transfer import AIR, DARK, SCANNERS, _at_pitch, _raw
+from scanner_transfer import _calibration_bags as validation_through
 
 from yangcheng.bench import git_revision, machine_info
 from yangcheng.security.detect.average import average_with_start
@@ -47,7 +48,7 @@ from yangcheng.security.detect.infer import XrayDetector
 from yangcheng.security.detect.inputs import DOWNSAMPLE, network_input
 from yangcheng.security.detect.model_files import DEFAULT_MODEL, ModelFiles
 from yangcheng.security.detect.train import TrainConfig, export_onnx, train
-from yangcheng.security.detect.training_data import VALIDATION_SEEDS, Batch
+from yangcheng.security.detect.training_data import Batch
 from yangcheng.security.physics import DualEnergyImage, transmit
 from yangcheng.security.scanner_calibration import THIN_SHARE, operating_point
 from yangcheng.security.scanner_profile import ScannerProfile, fit_profile
@@ -138,19 +139,12 @@ def _calibration_bags(count: int):  # type: ignore[no-untyped-def]
 
 
 def _evaluation(models: dict[str, XrayDetector], bags: int) -> dict[str, list[ImageResult]]:
+    """The scanner-transfer evaluation bags through D (its ``_calibration_bags`` from 0)."""
     assert _profile is not None
-    channels, pixel_mm = SCANNERS[SCANNER]
-    from yangcheng.security.dataset import XrayBaggageDataset
-
-    dataset = XrayBaggageDataset(VALIDATION_SEEDS[0], bags)
     results: dict[str, list[ImageResult]] = {name: [] for name in models}
-    for index in range(bags):
-        _, scene = dataset.scene(index)
-        rng = np.random.default_rng([dataset.seed, index, 2])
-        raw = _raw(transmit(_at_pitch(scene.thickness_cm, pixel_mm), scene.materials, rng=rng,
-                            channels=channels))  # fmt: skip
-        image = _profile.to_reference(*raw)
-        gt = np.zeros((len(scene.annotations), 5), np.float32)
+    for _, low, high, threat in validation_through(0, bags, SCANNERS[SCANNER]):
+        image = _profile.to_reference(low, high)
+        gt = np.zeros((1 if threat else 0, 5), np.float32)
         for name, detector in models.items():
             r = detector.detect(image.low, image.high)
             results[name].append(ImageResult(gt, r.detections, r.bag_probability, detector.rule))

@@ -35,11 +35,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from scanner_transfer import AIR, DARK, SCANNERS, _at_pitch, _raw
+from scanner_transfer import AIR, DARK, SCANNERS, _calibration_bags
 from scipy.stats import spearmanr
 
 from yangcheng.bench import git_revision, machine_info
-from yangcheng.security.dataset import XrayBaggageDataset
 from yangcheng.security.detect.evaluate import (
     MAX_FALSE_ALARM_RATE,
     MAX_MISS_RATE,
@@ -49,7 +48,6 @@ from yangcheng.security.detect.evaluate import (
     threshold_at_false_alarm,
 )
 from yangcheng.security.detect.infer import XrayDetector
-from yangcheng.security.detect.training_data import VALIDATION_SEEDS
 from yangcheng.security.objects import CLASSES
 from yangcheng.security.physics import DualEnergyImage, estimate_z_eff, transmit
 from yangcheng.security.scanner_calibration import operating_point
@@ -156,33 +154,18 @@ def detection_figures(bags: int, detector: XrayDetector) -> dict[str, object]:
     return out
 
 
-def _through(
-    scanner: str, first: int, count: int
-) -> list[tuple[str, np.ndarray, np.ndarray, bool]]:
-    channels, pixel_mm = SCANNERS[scanner]
-    dataset = XrayBaggageDataset(VALIDATION_SEEDS[0], first + count)
-    bags = []
-    for index in range(first, first + count):
-        _, scene = dataset.scene(index)
-        rng = np.random.default_rng([dataset.seed, index, 2])
-        thickness = _at_pitch(scene.thickness_cm, pixel_mm)
-        raw = _raw(transmit(thickness, scene.materials, rng=rng, channels=channels))
-        bags.append((f"bag {index}", raw[0], raw[1], bool(scene.annotations)))
-    return bags
-
-
 def scanner_figures(
     scanner: str, calibrate_bags: int, per_clean: int, eval_bags: int, detector: XrayDetector
 ) -> dict[str, object]:
     channels, pixel_mm = SCANNERS[scanner]
     steps = simulate_wedge_table(channels, dark=DARK, air=AIR)
     profile = fit_profile(steps, f"scanner-{scanner}", pixel_mm=pixel_mm, dark=DARK, air=AIR)
-    known = _through(scanner, eval_bags, calibrate_bags)
+    known = list(_calibration_bags(eval_bags, calibrate_bags, SCANNERS[scanner]))
     _, real = operating_point(profile, known, detector)
     clean_only = [b for b in known if not b[3]]
     _, projected = operating_point(profile, clean_only, detector, projected=per_clean, seed=SEED)
     evaluation = []
-    for _, low, high, threat in _through(scanner, 0, eval_bags):
+    for _, low, high, threat in _calibration_bags(0, eval_bags, SCANNERS[scanner]):
         evaluation.append(_result(detector, profile.to_reference(low, high), threat))
     out: dict[str, object] = {}
     for name, fixed in (("real_threat_bags", real), ("projected_into_clean_bags", projected)):
