@@ -161,9 +161,17 @@ def test_security_line_run_status_and_labels(run, tmp_path: Path) -> None:
         "--pool-bags",
         "4",
         "--no-realtime",
+        "--tip-every",
+        "1",
     )
     assert result.exit_code == 0, result.output
     assert re.search(r"decided\s+│\s+12\s", result.output)
+    cleared = re.search(r"routes\s+│\s+\{'clear': (\d+)", result.output)
+    projected = re.search(r"tips\s+│\s+(\d+)\s", result.output)
+    assert cleared and projected and cleared.group(1) == projected.group(1)
+    tips = run("security", "line", "tips", "--window-days", "1")
+    assert tips.exit_code == 0, tips.output
+    assert tips.output.startswith(f"{projected.group(1)} test threats")
     status = run("security", "line", "status", "--window-min", "30")
     assert status.exit_code == 0, status.output
     assert status.output.startswith("12 decided")
@@ -172,6 +180,8 @@ def test_security_line_run_status_and_labels(run, tmp_path: Path) -> None:
     assert labels.exit_code == 0 and out.read_text() == ""  # nobody has judged anything yet
     bad = run("security", "line", "run", "--items", "5", "--rate", "90000", "--lanes", "2")
     assert bad.exit_code != 0 and "add lanes" in bad.output
+    bad = run("security", "line", "run", "--items", "5", "--tip-every", "3", "--tip-classes", "pen")
+    assert bad.exit_code != 0 and "--tip-classes" in bad.output and "pen" in bad.output
 
 
 def test_security_scanner_wedges_fit_list_and_detect(run, tmp_path: Path) -> None:

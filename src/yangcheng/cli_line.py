@@ -76,6 +76,17 @@ def run(
             "platform's, under YANGCHENG_HOME or in its PostgreSQL)."
         ),
     ] = None,
+    tip_every: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Threat image projection: about one cleared bag in N lends its picture to "
+            "a test threat in the operators' queue (0: none).",
+        ),
+    ] = 0,
+    tip_classes: Annotated[
+        str | None, typer.Option(help="Comma-separated threat classes to project (default all).")
+    ] = None,
 ) -> None:
     """Feed a line of simulated scanners and decide every item; prints the line's report."""
     from yangcheng.security.line import (
@@ -84,12 +95,21 @@ def run(
         ProcessWorkers,
         RayLaneWorkers,
         RoutingPolicy,
+        TipConfigError,
+        TipPolicy,
         WorkerConfig,
         build_pool,
         item_feed,
         run_line,
     )
     from yangcheng.security.line.workers import WorkerGroup
+
+    try:
+        classes = None if tip_classes is None else tuple(c.strip() for c in tip_classes.split(","))
+        tip = TipPolicy(every=tip_every, classes=classes)
+    except TipConfigError as exc:
+        hint = "--" + exc.field.replace("_", "-")
+        raise typer.BadParameter(exc.reason, param_hint=hint) from None
 
     if placement not in ("process", "ray"):
         raise typer.BadParameter(
@@ -124,6 +144,7 @@ def run(
         deadline_s=conveyor.decision_deadline_s,
         policy=RoutingPolicy(threshold=threshold),
         pool=pool,
+        tip=tip,
     )
     group: WorkerGroup
     if placement == "ray":
@@ -191,6 +212,47 @@ def status(
             f"{lane.latency_p99_ms:.0f}",
             str(lane.late),
         )
+    console.print(table)
+
+
+@line_app.command("tips")
+def tips(
+    window_days: Annotated[float, typer.Option(min=0.001, help="Days to look back.")] = 30,
+    store: Annotated[str | None, typer.Option(help="A SQLite file or PostgreSQL URL.")] = None,
+) -> None:
+    """Threat image projection: each operator's hit rate, and the detector's per class."""
+    from yangcheng.security.line import LineStore
+    from yangcheng.security.line.tip_figures import Rate, tip_figures
+
+    def pct(rate: Rate) -> str:
+        if rate.share is None or rate.interval is None:
+            return "-"
+        lo, hi = rate.interval
+        return f"{100 * rate.share:.0f} % ({rate.k}/{rate.n}; {100 * lo:.0f}-{100 * hi:.0f})"
+
+    location = _store_location(store, must_exist=True)
+    f = tip_figures(LineStore(location).tips(since=time.time() - window_days * 86_400))
+    console.print(
+        f"{f.projected} test threats in {window_days:g} days · {f.pending} awaiting a verdict · "
+        f"operators {pct(f.operators)} · where the detector missed "
+        f"{pct(f.operators_where_detector_missed)} · detector {pct(f.detector)}"
+    )
+    table = Table(title="operators' hit rate (95 % interval)")
+    for col in ("operator", "all tests", "detector alarmed", "detector missed"):
+        table.add_column(col, justify="left" if col == "operator" else "right")
+    for o in f.by_operator:
+        table.add_row(
+            o.operator,
+            pct(o.hits),
+            pct(o.hits_where_detector_alarmed),
+            pct(o.hits_where_detector_missed),
+        )
+    console.print(table)
+    table = Table(title="threat classes")
+    for col in ("class", "projected", "detector alarmed", "operators hit"):
+        table.add_column(col, justify="left" if col == "class" else "right")
+    for c in f.by_class:
+        table.add_row(c.threat_class, str(c.projected), pct(c.detector), pct(c.operators))
     console.print(table)
 
 

@@ -68,6 +68,46 @@ def test_dashboard_queue_and_verdict_through_the_console(
     assert "knife in side pocket" in review.reason and review.verdict == "accept"
 
 
+def test_a_test_threat_is_revealed_after_the_verdict_before_the_next_item(
+    client: TestClient, make_key: KeyMaker, app: object
+) -> None:
+    from yangcheng.security.line import TipPolicy
+
+    folder = line_folder()
+    pool = build_pool(folder / "pool", BAGS, hard_fraction=0.0)
+    config = WorkerConfig(
+        store_location=str(folder / "line.db"), pool=str(pool), batch=BAGS, tip=TipPolicy(every=1)
+    )
+    store = LineStore(config.store_location)
+    store.enqueue(
+        [
+            ItemEvent("L1", "XR01", float(i), float(i), {"kind": "pool", "index": i})
+            for i in range(BAGS)
+        ]
+    )
+    LineWorker(config, "w1").step()
+    tip = store.tips()[0]
+    key = make_key("security", email="screener@airport.example")
+    assert client.post("/console/login", data={"key": key}, follow_redirects=False).is_redirect
+    assert tip.tip_id in client.get("/console/review/security-alarms").text
+    page = client.get(f"/console/review/security-alarms/{tip.tip_id}").text
+    assert 'src="data:image/png;base64,' in page and "TIP:" not in page
+    sent = client.post(
+        f"/console/review/security-alarms/{tip.tip_id}",
+        data={"verdict": "reject", "reason_choice": "clutter or overlap, nothing found"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    assert sent.headers["location"].startswith(f"/console/review/security-alarms/{tip.tip_id}?")
+    shown = client.get(sent.headers["location"]).text
+    assert 'id="notice"' in shown and "this was a test" in shown and "is a miss" in shown
+    assert f"TIP: {tip.threat_class}" in shown
+    judged = store.tip_of(tip.tip_id)
+    assert judged is not None and judged.hit is False
+    assert judged.operator == "screener@airport.example"
+    assert "Threat image projection" in client.get("/console/live/security-tips").text
+
+
 def test_a_line_runs_as_a_platform_job_and_feeds_the_dashboard(
     client: TestClient, make_key: KeyMaker
 ) -> None:

@@ -94,3 +94,8 @@ class ReviewItem(BaseModel):
     verdict: str | None = Field(default=None, description="Set once an operator has judged it.")
     verdict_reason: str | None = None
     verdict_by: str | None = None
+    notice: str | None = Field(
+        default=None,
+        description="What the operator must read once they have judged it (that it was a "
+        "test, say); the console shows it before the next item.",
+    )

@@ -10,6 +10,7 @@ from yangcheng.platform.catalog import Registry
 from yangcheng.security import (
     service_detect,
     service_line,
+    service_line_tips,
     service_scanner,
     service_simulate,
     service_site,
@@ -25,6 +26,7 @@ def register(registry: Registry) -> None:
         *service_detect.CAPABILITIES,
         *service_scanner.CAPABILITIES,
         *service_line.CAPABILITIES,
+        *service_line_tips.CAPABILITIES,
         *service_site.CAPABILITIES,
         *service_site_status.CAPABILITIES,
     ):
@@ -32,6 +34,7 @@ def register(registry: Registry) -> None:
     registry.on_configure(service_line.configure)
     registry.on_configure(service_scanner.configure)
     registry.add_dashboard(service_line.DASHBOARD)
+    registry.add_dashboard(service_line_tips.DASHBOARD)
     registry.add_review_page(service_line.REVIEWS)
     registry.add_dashboard(service_site_status.DASHBOARD)
     registry.add_model(service_detect.model_card())

@@ -45,12 +45,16 @@ from yangcheng.security.line import (
     ReviewError,
     RoutingPolicy,
     ScanError,
+    Tip,
+    TipConfigError,
+    TipPolicy,
     WorkerConfig,
     build_pool,
     item_feed,
     run_line,
 )
 from yangcheng.security.line.metrics import line_figures
+from yangcheng.security.line.tip import policy_of, project_for_review
 from yangcheng.security.service_detect import operator_picture
 from yangcheng.security.service_simulate import AnnotatedImageOut, ImageBoxOut, png_base64
 
@@ -115,6 +119,17 @@ class LineRunRequest(BaseModel):
     )
     realtime: bool = Field(default=True, description="False: feed as fast as workers take items.")
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    tip_every: int = Field(
+        default=0,
+        ge=0,
+        le=100_000,
+        description="Threat image projection: about one cleared bag in tip_every lends its "
+        "picture to a projected threat, put among the operators' alarms to test them "
+        "(security.line.tips reports the hits). 0: none.",
+    )
+    tip_classes: list[str] | None = Field(
+        default=None, description="Threat classes to project; default every prohibited class."
+    )
 
 
 class LineRunResponse(BaseModel):
@@ -134,6 +149,7 @@ class LineRunResponse(BaseModel):
     reclaimed: int
     fail_safe: int
     truth: dict[str, float]
+    tips: int = Field(description="Test threats projected into cleared bags (tip_every).")
     wall_s: float
 
 
@@ -153,6 +169,13 @@ def run(req: LineRunRequest) -> LineRunResponse:
         )
     except LineConfigError as exc:
         raise InvalidInput(exc.field, exc.reason) from None
+    try:
+        tip = TipPolicy(
+            every=req.tip_every,
+            classes=None if req.tip_classes is None else tuple(req.tip_classes),
+        )
+    except TipConfigError as exc:
+        raise InvalidInput(exc.field, exc.reason) from None
     pool = None
     if req.source == "pool":
         pool = str(build_pool(line_folder() / "pool", POOL_BAGS, hard_fraction=req.hard_fraction))
@@ -162,6 +185,7 @@ def run(req: LineRunRequest) -> LineRunResponse:
         policy=RoutingPolicy(threshold=req.threshold),
         pool=pool,
         home=str(_home or Settings().home),
+        tip=tip,
     )
     t0 = time.perf_counter()
     report = run_line(
@@ -369,32 +393,40 @@ class ReviewItemRequest(BaseModel):
 
 def review_item(req: ReviewItemRequest) -> ReviewItem:
     line = store()
-    decision = line.decision(req.id)
-    source = line.item_source(req.id)
+    tip = line.tip_of(req.id)
+    decision = tip.shown() if tip is not None else line.decision(req.id)
+    source = line.item_source(tip.of_tracking_id if tip is not None else req.id)
     if decision is None or source is None:
         raise InvalidInput("id", f"no decided item {req.id!r}")
     pool = line_folder() / "pool"
     try:
         scanner = LineScanner(pool if source.get("kind") == "pool" else None, _home)
         bag = scanner.scan(source)
-        picture = operator_picture(bag.low, bag.high)
-        height, width = bag.low.shape[:2]
+        low, high = bag.low, bag.high
+        if tip is not None:
+            projected = project_for_review(low, high, tip.seed, policy_of(tip.projection))
+            low, high = projected.image.low, projected.image.high
+        picture = operator_picture(low, high)
+        height, width = low.shape[:2]
+        boxes = [
+            ImageBoxOut(
+                x=d["box_xywh"][0],
+                y=d["box_xywh"][1],
+                w=d["box_xywh"][2],
+                h=d["box_xywh"][3],
+                label=str(d["class_name"]),
+                alarm=bool(d["alarm"]),
+                score=float(d["score"]),
+            )
+            for d in decision.detections
+        ]
+        if tip is not None and tip.verdict is not None:  # revealed: where the test threat was
+            x, y, w, h = tip.threat_box
+            boxes.append(
+                ImageBoxOut(x=x, y=y, w=w, h=h, label=f"TIP: {tip.threat_class}", alarm=True)
+            )
         image = AnnotatedImageOut(
-            png_base64=png_base64(picture),
-            width=width,
-            height=height,
-            boxes=[
-                ImageBoxOut(
-                    x=d["box_xywh"][0],
-                    y=d["box_xywh"][1],
-                    w=d["box_xywh"][2],
-                    h=d["box_xywh"][3],
-                    label=str(d["class_name"]),
-                    alarm=bool(d["alarm"]),
-                    score=float(d["score"]),
-                )
-                for d in decision.detections
-            ],
+            png_base64=png_base64(picture), width=width, height=height, boxes=boxes
         ).model_dump()
     except (ScanError, ValueError):
         image = None  # the images are gone (a real scanner's files moved); facts remain
@@ -416,6 +448,24 @@ def review_item(req: ReviewItemRequest) -> ReviewItem:
         verdict=verdict.verdict if verdict else None,
         verdict_reason=verdict.reason if verdict else None,
         verdict_by=verdict.operator if verdict else None,
+        notice=tip_notice(tip) if tip is not None and tip.verdict is not None else None,
+    )
+
+
+def tip_notice(tip: Tip) -> str:
+    """What the operator is told once they have judged a projected test threat."""
+    x, y, w, h = (round(v) for v in tip.threat_box)
+    found = "a hit" if tip.hit else "a miss: the threat was there"
+    machine = (
+        "the detector had alarmed on it"
+        if tip.detector_alarmed
+        else ("the detector had not alarmed on it")
+    )
+    return (
+        f"Threat image projection: this was a test. A {tip.threat_class.replace('_', ' ')} was "
+        f"projected into a cleared bag at x {x}, y {y} ({w} x {h} px); {machine}. Your verdict "
+        f"'{tip.verdict}' is {found}. The real bag's decision stands, and this verdict is not "
+        "a label."
     )
 
 
@@ -430,25 +480,47 @@ class VerdictRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class TipReveal(BaseModel):
+    threat_class: str
+    threat_box_xywh: list[float]
+    hit: bool
+    detector_alarmed: bool
+
+
 class VerdictResponse(BaseModel):
     id: str
     verdict: str
     reason: str
     operator: str
     reviewed_at: float
+    notice: str | None = Field(
+        default=None, description="Set when the item was a projected test threat: the reveal."
+    )
+    tip: TipReveal | None = None
 
 
 def verdict(req: VerdictRequest, caller: Caller) -> VerdictResponse:
+    line = store()
     try:
-        review = store().review(req.id, req.verdict, req.reason, caller.email)
+        review = line.review(req.id, req.verdict, req.reason, caller.email)
     except ReviewError as exc:
         raise InvalidInput(exc.field, exc.reason) from None
+    tip = line.tip_of(req.id)
     return VerdictResponse(
         id=review.tracking_id,
         verdict=review.verdict,
         reason=review.reason,
         operator=review.operator,
         reviewed_at=review.reviewed_at,
+        notice=None if tip is None else tip_notice(tip),
+        tip=None
+        if tip is None
+        else TipReveal(
+            threat_class=tip.threat_class,
+            threat_box_xywh=tip.threat_box,
+            hit=bool(tip.hit),
+            detector_alarmed=tip.detector_alarmed,
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from tests.conftest import PG_ENV, postgres_url
 from yangcheng.security.line import build_pool
 
 LINE_TABLES = (
+    "line_tips",
     "line_reviews",
     "line_decisions",
     "line_claims",

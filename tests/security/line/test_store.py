@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from yangcheng.security.line import ItemEvent, LineStore, ReviewError, RoutedItem
+from yangcheng.security.line import ItemEvent, LineStore, ReviewError, RoutedItem, Tip
+from yangcheng.security.line.tip import SELECTED_REASON
 
 
 def _events(n: int) -> list[ItemEvent]:
@@ -92,3 +93,68 @@ def test_two_feeders_sharing_a_store_do_not_close_each_others_feed(location: str
     assert not store.feed_open()
     store.open_feed()
     assert store.feed_open()
+
+
+def _tip(tip_id: str, of: str, at: float, route: str = "clear", **kw: object) -> Tip:
+    fields: dict[str, object] = {
+        "tip_id": tip_id,
+        "of_tracking_id": of,
+        "lane": "L1",
+        "threat_class": "flour" if route == "clear" else "knife",
+        "threat_box": [10.0, 20.0, 30.0, 40.0],
+        "seed": 7,
+        "projection": {"classes": None, "thin_share": 0.1},
+        "route": route,
+        "reasons": [f"alarm score 0.010 {'<' if route == 'clear' else '>='} 0.030"],
+        "bag_score": 0.01,
+        "threshold": 0.03,
+        "detections": [],
+        "latency_ms": 40.0,
+        "worker": "w",
+        "created_at": at,
+    }
+    fields.update(kw)
+    return Tip(**fields)  # type: ignore[arg-type]
+
+
+def test_projected_test_threats_wait_among_the_alarms_and_never_become_labels(
+    location: str,
+) -> None:
+    store = LineStore(location)
+    ids = store.enqueue(_events(3), now=0.0)
+    a, b, c = store.claim("w", 3, 30, now=0.0)
+    store.decide(a, _routed("divert"), "w", deadline_s=8, now=1.0)
+    store.decide(b, _routed("clear"), "w", deadline_s=8, now=1.0)
+    store.decide(c, _routed("divert"), "w", deadline_s=8, now=3.0)
+    store.add_tip(_tip("XR01-tip000000001", ids[1], at=2.0))
+    store.add_tip(_tip("XR01-tip000000002", ids[1], at=2.5, route="divert"))
+    total, queue = store.pending_reviews()
+    assert total == 4
+    assert [d.tracking_id for d in queue] == [
+        ids[0],
+        "XR01-tip000000001",
+        "XR01-tip000000002",
+        ids[2],
+    ]
+    missed, boxed = queue[1], queue[2]
+    # in an alarm's shape; the one the detector did not alarm on says it was selected
+    assert missed.route == "divert" and missed.reasons == [SELECTED_REASON]
+    assert boxed.route == "divert" and boxed.reasons[0].startswith("alarm score")
+    assert [d.tracking_id for d in store.pending_reviews(limit=2)[1]] == [
+        ids[0],
+        "XR01-tip000000001",
+    ]
+    store.review("XR01-tip000000001", "reject", "clothing", "op@x")
+    with pytest.raises(ReviewError) as err:
+        store.review("XR01-tip000000001", "accept", "flour", "other@x")
+    assert "already judged 'reject' by op@x" in err.value.reason
+    store.review("XR01-tip000000002", "accept", "knife", "op@x")
+    store.review(ids[0], "accept", "knife", "op@x")
+    judged = {t.tip_id: t for t in store.tips()}
+    assert judged["XR01-tip000000001"].hit is False and judged["XR01-tip000000002"].hit is True
+    assert not judged["XR01-tip000000001"].detector_alarmed
+    assert store.review_of("XR01-tip000000002").verdict == "accept"  # type: ignore[union-attr]
+    assert store.pending_reviews()[0] == 1
+    assert [row["tracking_id"] for row in store.labels()] == [ids[0]]
+    assert [r.tracking_id for r in store.reviews()] == [ids[0]]  # the line's own figures
+    assert store.tips(since=2.2)[0].tip_id == "XR01-tip000000002"

@@ -109,3 +109,32 @@ def test_a_lane_with_another_scanner_reads_its_counts_through_its_profile(
         assert scores[d.class_name] == pytest.approx(d.score, abs=0.05)
     assert read.route != "clear" and not read.reasons[0].startswith("fail-safe")
     assert unknown.route == "divert" and "no scanner profile 'xr09'" in unknown.reasons[0]
+
+
+def test_cleared_bags_lend_their_picture_to_test_threats_and_keep_their_decision(
+    tmp_path: Path, pool: Path
+) -> None:
+    from yangcheng.security.line import TipPolicy
+    from yangcheng.security.objects import PROHIBITED
+
+    events = [ItemEvent("L1", "XR01", 0.0, 0.0, {"kind": "pool", "index": i}) for i in range(6)]
+    plain_store, plain = _worker(tmp_path / "plain", pool, batch=6)
+    tip_store, tipping = _worker(tmp_path / "tip", pool, batch=6, tip=TipPolicy(every=1))
+    for store, worker in ((plain_store, plain), (tip_store, tipping)):
+        store.enqueue(events)
+        worker.step()
+    routes = lambda s: sorted((d.route, round(d.bag_score, 6)) for d in s.decisions())  # noqa: E731
+    assert routes(plain_store) == routes(tip_store)  # the tests change no bag's decision
+    cleared = {d.tracking_id for d in tip_store.decisions() if d.route == "clear"}
+    tips = tip_store.tips()
+    assert cleared and {t.of_tracking_id for t in tips} == cleared
+    assert tipping.stats.tips == len(tips) and plain.stats.tips == 0
+    assert not plain_store.tips()
+    names = {c.name for c in PROHIBITED}
+    for tip in tips:
+        assert tip.threat_class in names and tip.verdict is None
+        assert tip.tip_id.startswith("XR01-") and tip.tip_id not in cleared
+        assert tip.threshold == next(
+            d.threshold for d in tip_store.decisions() if d.tracking_id == tip.of_tracking_id
+        )
+    assert tip_store.pending_reviews()[0] == 6 - len(cleared) + len(tips)

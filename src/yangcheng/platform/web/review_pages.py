@@ -1,11 +1,12 @@
 """Review queues that scenarios declare as data (`ReviewPage`): items judged one at a time.
 
 An operator opens the queue, judges an item from its picture and facts with one of the
-page's verdicts (and a reason), and lands on the next pending item. Every read and write
-is a call of the page's capabilities as the API would make it (see ``capability_calls``);
-the verdict is recorded with the signed-in developer as the caller, and a verdict the
-capability refuses (already judged by someone else, a reason it requires) is shown on the
-item with the capability's own words and a 4xx.
+page's verdicts (and a reason), and lands on the next pending item, unless the verdict's
+answer carries a ``notice`` (the item was a test, say): then the judged item shows it first.
+Every read and write is a call of the page's capabilities as the API would make it (see
+``capability_calls``); the verdict is recorded with the signed-in developer as the caller,
+and a verdict the capability refuses (already judged by someone else, a reason it requires)
+is shown on the item with the capability's own words and a 4xx.
 
 Like every console form, the verdict form is protected from cross-site posts by the key
 cookie (SameSite=Strict: another site cannot make the browser send it) and by the pages'
@@ -165,7 +166,7 @@ def _judge(
             raise Refused(
                 422, [forms.FieldError("reason", f"at most {REASON_MAX_CHARS} characters")]
             )
-        call_shielded(viewer, cap, payload)
+        answer = call_shielded(viewer, cap, payload)
     except Refused as exc:
         ctx = _base(viewer, page)
         ctx.update(item_id=item_id, item=None, judged="", form=form)
@@ -175,6 +176,9 @@ def _judge(
             with contextlib.suppress(Refused):
                 ctx["item"] = _item(request, viewer, page, item_id)
         return None, ctx
+    if answer.get("notice"):
+        # Something the operator must read first (a test item revealed): the item again.
+        return review_url(page, item_id) + f"?judged={quote(item_id, safe='')}", {}
     return _next_url(request, viewer, page, item_id), {}
 
 

@@ -21,7 +21,9 @@ from yangcheng.security.line.store import (
     LineStore,
     Review,
     ReviewError,
+    Tip,
 )
+from yangcheng.security.line.tip import TipConfigError, TipPolicy
 from yangcheng.security.line.worker import LineWorker, WorkerConfig, WorkerStats, run_worker
 from yangcheng.security.line.workers import ProcessWorkers, RayLaneWorkers
 
@@ -45,6 +47,9 @@ __all__ = [
     "RoutedItem",
     "RoutingPolicy",
     "ScanError",
+    "Tip",
+    "TipConfigError",
+    "TipPolicy",
     "WorkerConfig",
     "WorkerStats",
     "build_pool",

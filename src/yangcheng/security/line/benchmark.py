@@ -7,8 +7,11 @@ items arriving in real time at 36,000 items/hour over six lanes (five times the 
 decided after the diverter, belt stops for backpressure. Both replay a pool of bags scanned
 beforehand: a real scanner produces the images in hardware, and simulating them costs
 ~0.3 s of CPU a bag, which would measure the simulator. A third, short run scans each bag
-with the simulator inside the workers, to show that cost. *Site*: a generated site of
-1,000,000 items a day, forecast and staffed (``security.site``).
+with the simulator inside the workers, to show that cost. A fourth repeats the capacity run
+with about one cleared bag in ``TIP_EVERY`` lending its picture to a projected test threat
+(`tip`): what the projection and its second detection cost the line, and the detector's
+catch rate on those threats. *Site*: a generated site of 1,000,000 items a day, forecast and
+staffed (``security.site``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from typing import Any
 from yangcheng.security.line.conveyor import Conveyor, item_feed
 from yangcheng.security.line.runner import LineReport, run_line
 from yangcheng.security.line.scanner import build_pool
+from yangcheng.security.line.store import LineStore
+from yangcheng.security.line.tip import TipPolicy
+from yangcheng.security.line.tip_figures import tip_figures
 from yangcheng.security.line.worker import WorkerConfig
 from yangcheng.security.line.workers import ProcessWorkers
 
@@ -31,6 +37,7 @@ __all__ = ["flat_metrics"]
 
 SUSTAINED_RATE_PER_H = 36_000
 LANES = 6
+TIP_EVERY = 10
 
 
 def _cache() -> Path:
@@ -48,12 +55,14 @@ def _run(
     source: str,
     pool: Path | None,
     workers: int = 2,
+    tip: TipPolicy | None = None,
 ) -> tuple[LineReport, float]:
     conveyor = Conveyor()
     config = WorkerConfig(
         store_location=str(folder / f"{name}.db"),
         deadline_s=conveyor.decision_deadline_s,
         pool=None if pool is None else str(pool),
+        tip=tip or TipPolicy(),
     )
     events = item_feed(
         items=items,
@@ -110,6 +119,22 @@ def flat_metrics(quick: bool) -> dict[str, Any]:
         )
         metrics["with_simulator_items_per_h"] = round(simulated.items_per_h)
         metrics["with_simulator_latency_p99_ms"] = round(simulated.latency_p99_ms)
+        with_tips, wall = _run(
+            folder,
+            "with_tips",
+            300 if quick else 3000,
+            50_000,
+            False,
+            "pool",
+            pool,
+            tip=TipPolicy(every=TIP_EVERY),
+        )
+        metrics["tip_every"] = TIP_EVERY
+        metrics["with_tips_items_per_h"] = round(with_tips.items_per_h)
+        metrics["with_tips_latency_p99_ms"] = round(with_tips.latency_p99_ms)
+        tips = tip_figures(LineStore(folder / "with_tips.db").tips())
+        metrics["with_tips_projected"] = tips.projected
+        metrics["with_tips_detector_caught"] = tips.detector.k
     from yangcheng.security.site.site_benchmark import run_site_benchmark
 
     site = run_site_benchmark(quick)

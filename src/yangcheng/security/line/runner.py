@@ -46,6 +46,8 @@ class LineReport:
     fail_safe: int
     truth: dict[str, float] = field(default_factory=dict)
     """Where ground truth is known: threat bags, missed (cleared), clean bags, alarmed."""
+    tips: int = 0
+    """Test threats projected into cleared bags for the operators (`tip`)."""
 
 
 def run_line(
@@ -178,5 +180,6 @@ def report(
         restarts=restarts,
         reclaimed=sum(1 for t in ids if claims.get(t, 0) > 1),
         fail_safe=sum(1 for d in decisions if any(r.startswith("fail-safe") for r in d.reasons)),
+        tips=len(store.tips(since=since)),
         truth=truth,
     )

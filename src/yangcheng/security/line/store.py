@@ -26,6 +26,7 @@ from typing import Any
 from yangcheng.security.line.backend import Backend, open_backend
 from yangcheng.security.line.conveyor import ItemEvent
 from yangcheng.security.line.routing import RoutedItem
+from yangcheng.security.line.tip import SELECTED_REASON
 
 VERDICTS = ("accept", "reject")
 """accept: the alarm was right (a prohibited item was found); reject: a false alarm."""
@@ -74,6 +75,28 @@ CREATE TABLE IF NOT EXISTS line_reviews (
   operator TEXT NOT NULL,
   reviewed_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS line_tips (
+  tip_id TEXT PRIMARY KEY,
+  of_tracking_id TEXT NOT NULL REFERENCES line_decisions(tracking_id),
+  lane TEXT NOT NULL,
+  threat_class TEXT NOT NULL,
+  threat_box TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  projection TEXT NOT NULL,
+  route TEXT NOT NULL,
+  reasons TEXT NOT NULL,
+  bag_score REAL NOT NULL,
+  threshold REAL NOT NULL,
+  detections TEXT NOT NULL,
+  latency_ms REAL NOT NULL,
+  worker TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  verdict TEXT,
+  reason TEXT,
+  operator TEXT,
+  judged_at REAL
+);
+CREATE INDEX IF NOT EXISTS ix_line_tips_time ON line_tips(created_at);
 CREATE TABLE IF NOT EXISTS line_feed (
   key TEXT PRIMARY KEY,
   value REAL NOT NULL
@@ -134,6 +157,98 @@ class Review:
     reason: str
     operator: str
     reviewed_at: float
+
+
+@dataclass(frozen=True)
+class Tip:
+    """A threat projected into a cleared bag's picture and put before the operators (`tip`).
+
+    ``route``, ``reasons``, ``bag_score`` and ``detections`` are what the detector made of
+    the projected picture; ``threat_box`` (x, y, w, h) is where the threat truly is."""
+
+    tip_id: str
+    of_tracking_id: str
+    lane: str
+    threat_class: str
+    threat_box: list[float]
+    seed: int
+    projection: dict[str, Any]
+    """The `TipPolicy` fields the picture was made with, to make it again for review."""
+    route: str
+    reasons: list[str]
+    bag_score: float
+    threshold: float
+    detections: list[dict[str, Any]]
+    latency_ms: float
+    worker: str
+    created_at: float
+    verdict: str | None = None
+    reason: str | None = None
+    operator: str | None = None
+    judged_at: float | None = None
+
+    @property
+    def detector_alarmed(self) -> bool:
+        return self.route != "clear"
+
+    @property
+    def hit(self) -> bool | None:
+        """accept (a prohibited item is there) found it; None until judged."""
+        return None if self.verdict is None else self.verdict == "accept"
+
+    def shown(self) -> Decision:
+        """The item as the operators' queue shows it, in an alarm's shape."""
+        route = self.route if self.detector_alarmed else "divert"
+        reasons = self.reasons if self.detector_alarmed else [SELECTED_REASON]
+        return Decision(
+            self.tip_id,
+            self.lane,
+            route,
+            reasons,
+            self.bag_score,
+            self.threshold,
+            self.detections,
+            None,
+            False,
+            self.created_at,
+            self.latency_ms,
+            self.worker,
+        )
+
+
+_TIP_COLUMNS = (
+    "tip_id, of_tracking_id, lane, threat_class, threat_box, seed, projection, route, "
+    "reasons, bag_score, threshold, detections, latency_ms, worker, created_at, verdict, "
+    "reason, operator, judged_at"
+)
+
+
+def _tip(row: tuple[Any, ...]) -> Tip:
+    (tid, of, lane, cls, box, seed, proj, route, reasons, score, thr, dets, lat, worker, at) = row[
+        :15
+    ]
+    verdict, reason, operator, judged = row[15:]
+    return Tip(
+        str(tid),
+        str(of),
+        str(lane),
+        str(cls),
+        json.loads(box),
+        int(seed),
+        json.loads(proj),
+        str(route),
+        json.loads(reasons),
+        float(score),
+        float(thr),
+        json.loads(dets),
+        float(lat),
+        str(worker),
+        float(at),
+        None if verdict is None else str(verdict),
+        None if reason is None else str(reason),
+        None if operator is None else str(operator),
+        None if judged is None else float(judged),
+    )
 
 
 _SCHEMA = tuple(s.strip() for s in _SCHEMA_SQL.split(";") if s.strip())
@@ -377,14 +492,25 @@ class LineStore:
     # ---- operators ----------------------------------------------------------------
 
     def pending_reviews(self, limit: int = 50) -> tuple[int, list[Decision]]:
-        """Alarmed items without a verdict, oldest first, and how many there are."""
+        """Alarmed items without a verdict, with the projected test threats among them
+        (`Tip.shown`), oldest first, and how many there are."""
         where = (
             "FROM line_decisions d LEFT JOIN line_reviews r ON r.tracking_id = d.tracking_id "
             "WHERE d.route != 'clear' AND r.tracking_id IS NULL"
         )
         total = int(self._read(f"SELECT count(*) {where}")[0][0])
         rows = self._read(f"SELECT d.* {where} ORDER BY d.decided_at LIMIT ?", (limit,))
-        return total, [_decision(r) for r in rows]
+        alarms = [_decision(r) for r in rows]
+        total += int(self._read("SELECT count(*) FROM line_tips WHERE verdict IS NULL")[0][0])
+        tips = [
+            _tip(r).shown()
+            for r in self._read(
+                f"SELECT {_TIP_COLUMNS} FROM line_tips WHERE verdict IS NULL "
+                "ORDER BY created_at LIMIT ?",
+                (limit,),
+            )
+        ]
+        return total, sorted(alarms + tips, key=lambda d: d.decided_at)[:limit]
 
     def review(
         self,
@@ -394,12 +520,16 @@ class LineStore:
         operator: str,
         now: float | None = None,
     ) -> Review:
+        """Record a verdict on an alarm, or on a projected test threat (see ``tip_of``)."""
         if verdict not in VERDICTS:
             raise ReviewError("verdict", f"must be one of {', '.join(VERDICTS)}, not {verdict!r}")
         reason = reason.strip()
         if not reason:
             raise ReviewError("reason", "say why: what was found, or why the alarm was false")
         stamp = time.time() if now is None else now
+        if self.tip_of(tracking_id) is not None:
+            self._judge_tip(tracking_id, verdict, reason, operator, stamp)
+            return Review(tracking_id, verdict, reason, operator, stamp)
         try:
             self._insert_review(tracking_id, verdict, reason, operator, stamp)
         except Exception as exc:
@@ -410,6 +540,20 @@ class LineStore:
             by = f" by {other.operator}" if other else ""
             raise ReviewError("id", f"{tracking_id} was already judged{by}") from None
         return Review(tracking_id, verdict, reason, operator, stamp)
+
+    def _judge_tip(
+        self, tip_id: str, verdict: str, reason: str, operator: str, stamp: float
+    ) -> None:
+        with self._write() as db:
+            updated = db.execute(
+                "UPDATE line_tips SET verdict = ?, reason = ?, operator = ?, judged_at = ? "
+                "WHERE tip_id = ? AND verdict IS NULL",
+                (verdict, reason, operator, stamp, tip_id),
+            ).rowcount
+        if updated != 1:
+            done = self.tip_of(tip_id)
+            by = f" '{done.verdict}' by {done.operator}" if done else ""
+            raise ReviewError("id", f"{tip_id} was already judged{by}")
 
     def _insert_review(
         self, tracking_id: str, verdict: str, reason: str, operator: str, stamp: float
@@ -442,7 +586,56 @@ class LineStore:
 
     def review_of(self, tracking_id: str) -> Review | None:
         rows = self._read("SELECT * FROM line_reviews WHERE tracking_id = ?", (tracking_id,))
-        return Review(*rows[0]) if rows else None
+        if rows:
+            return Review(*rows[0])
+        tip = self.tip_of(tracking_id)
+        if tip is None or tip.verdict is None:
+            return None
+        return Review(
+            tip.tip_id, tip.verdict, tip.reason or "", tip.operator or "", tip.judged_at or 0.0
+        )
+
+    # ---- projected test threats (`tip`) -----------------------------------------------
+
+    def add_tip(self, tip: Tip) -> None:
+        """Put a projected test threat in the operators' queue. Its bag must be decided."""
+        with self._write() as db:
+            db.execute(
+                f"INSERT INTO line_tips ({_TIP_COLUMNS}) VALUES ({','.join('?' * 19)})",
+                (
+                    tip.tip_id,
+                    tip.of_tracking_id,
+                    tip.lane,
+                    tip.threat_class,
+                    json.dumps(tip.threat_box),
+                    tip.seed,
+                    json.dumps(tip.projection, sort_keys=True),
+                    tip.route,
+                    json.dumps(tip.reasons),
+                    tip.bag_score,
+                    tip.threshold,
+                    json.dumps(tip.detections),
+                    tip.latency_ms,
+                    tip.worker,
+                    tip.created_at,
+                    tip.verdict,
+                    tip.reason,
+                    tip.operator,
+                    tip.judged_at,
+                ),
+            )
+
+    def tip_of(self, tip_id: str) -> Tip | None:
+        """The projected test threat of this id; None for a real item (or none at all)."""
+        rows = self._read(f"SELECT {_TIP_COLUMNS} FROM line_tips WHERE tip_id = ?", (tip_id,))
+        return _tip(rows[0]) if rows else None
+
+    def tips(self, since: float = 0.0) -> list[Tip]:
+        rows = self._read(
+            f"SELECT {_TIP_COLUMNS} FROM line_tips WHERE created_at >= ? ORDER BY created_at",
+            (since,),
+        )
+        return [_tip(r) for r in rows]
 
     def labels(self) -> Iterator[dict[str, Any]]:
         """Operators' verdicts joined to what the detector said: labels for retraining."""

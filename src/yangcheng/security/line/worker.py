@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from dataclasses import dataclass, field, replace
 
 from threadpoolctl import threadpool_limits
 
 from yangcheng.security.detect.infer import XrayDetector
 from yangcheng.security.detect.inputs import DetectorInputError
-from yangcheng.security.line.routing import RoutingPolicy, fail_safe
-from yangcheng.security.line.scanner import LineScanner, ScanError
-from yangcheng.security.line.store import LineStore
+from yangcheng.security.line.routing import RoutedItem, RoutingPolicy, fail_safe
+from yangcheng.security.line.scanner import LineScanner, ScanError, ScannedBag
+from yangcheng.security.line.store import ClaimedItem, Decision, LineStore, Tip
+from yangcheng.security.line.tip import TipPolicy, project_for_review, threat_name, tip_seed
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class WorkerConfig:
     threads: int = 1
     stop_when_drained: bool = True
     """Exit once the feed is closed and nothing is left; a serving line keeps polling."""
+    tip: TipPolicy = field(default_factory=TipPolicy)
+    """Test threats projected into cleared bags for the operators (`tip`); off by default."""
 
 
 @dataclass
@@ -49,6 +53,8 @@ class WorkerStats:
     refused: int = 0
     """Decisions the store turned down: this worker's lease had been taken over."""
     fail_safe: int = 0
+    tips: int = 0
+    """Projected test threats this worker put in the operators' queue."""
 
 
 def run_worker(config: WorkerConfig, worker: str) -> WorkerStats:
@@ -93,6 +99,7 @@ class LineWorker:
         items = self.store.claim(self.worker, c.batch, c.lease_s, c.lanes)
         for item in items:
             truth: bool | None = None
+            bag: ScannedBag | None = None
             threshold = (
                 c.policy.threshold if c.policy.threshold is not None else (self.detector.threshold)
             )
@@ -104,16 +111,7 @@ class LineWorker:
                 try:
                     bag = self.scanner.scan(item.source)
                     truth = bag.threat
-                    result = self.detector.detect(bag.low, bag.high)
-                    if bag.thresholds is not None:  # the scanner's own, from its profile
-                        bag_t, box_t = bag.thresholds
-                        result = replace(
-                            result,
-                            threshold=bag_t,
-                            box_threshold=box_t,
-                            alarm=result.bag_score >= bag_t,
-                        )
-                    routed = c.policy.route(result, self.detector.rule)
+                    routed = self._route(bag)
                 except (ScanError, DetectorInputError, KeyError, ValueError) as exc:
                     routed = fail_safe(f"{type(exc).__name__}: {exc}", threshold)
             if routed.reasons[0].startswith("fail-safe"):
@@ -123,6 +121,47 @@ class LineWorker:
             )
             if decided is None:
                 self.stats.refused += 1
-            else:
-                self.stats.decided += 1
+                continue
+            self.stats.decided += 1
+            if bag is not None and decided.route == "clear" and c.tip.picks(item.tracking_id):
+                # After the commit, so the bag's own decision never waits on the test.
+                self._project_tip(item, bag, decided)
         return len(items)
+
+    def _route(self, bag: ScannedBag) -> RoutedItem:
+        result = self.detector.detect(bag.low, bag.high)
+        if bag.thresholds is not None:  # the scanner's own, from its profile
+            bag_t, box_t = bag.thresholds
+            result = replace(
+                result, threshold=bag_t, box_threshold=box_t, alarm=result.bag_score >= bag_t
+            )
+        return self.config.policy.route(result, self.detector.rule)
+
+    def _project_tip(self, item: ClaimedItem, bag: ScannedBag, decided: Decision) -> None:
+        policy = self.config.tip
+        seed = tip_seed(item.tracking_id)
+        try:
+            projected = project_for_review(bag.low, bag.high, seed, policy)
+            routed = self._route(replace(bag, low=projected.image.low, high=projected.image.high))
+        except (DetectorInputError, ValueError):
+            return  # nothing to project into (an empty tray): this bag lends no test
+        self.store.add_tip(
+            Tip(
+                tip_id=f"{item.scanner_id}-{uuid.uuid4().hex[:12]}",
+                of_tracking_id=item.tracking_id,
+                lane=item.lane,
+                threat_class=threat_name(projected),
+                threat_box=[float(v) for v in projected.annotation.bbox_xywh],
+                seed=seed,
+                projection={"classes": policy.classes, "thin_share": policy.thin_share},
+                route=routed.route,
+                reasons=routed.reasons,
+                bag_score=routed.bag_score,
+                threshold=routed.threshold,
+                detections=routed.detections,
+                latency_ms=decided.latency_ms,
+                worker=self.worker,
+                created_at=time.time(),
+            )
+        )
+        self.stats.tips += 1

@@ -1,0 +1,122 @@
+"""Threat image projection for the line's operators: test threats hidden among the alarms.
+
+Screening rules (the EU's Regulation 2015/1998, TSA's) require X-ray equipment to put
+fictional threat images into real bags' pictures at random and score the screener on
+them: what operators are shown is mostly false alarms, and vigilance on live traffic is
+only measured by threats whose truth is known. Here a worker that cleared a bag sometimes
+projects a prohibited item into that bag's picture (`security.threat_projection`: each
+pixel's material under the threat is kept, with its photon noise), runs the detector on the
+result, and puts it in the operators' queue as an item of its own. The real bag's decision
+stands; the projected picture exists only in the queue.
+
+An operator's "accept" (a prohibited item is there) on such an item is a hit, "reject" a
+miss; either way the verdict reveals the test and where the threat was. These verdicts are
+kept apart from the real ones, so they never become retraining labels or line figures.
+
+Where the detector alarmed on the projected bag, the item is shown as any alarm is. Where
+it did not, the score it shows is below the threshold and the item reads "selected for
+review": an operator can tell those apart, so hit rates are reported both ways.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from yangcheng.security.objects import PROHIBITED
+from yangcheng.security.physics import DualEnergyImage
+from yangcheng.security.threat_projection import ProjectedThreat, project_threat
+
+SELECTED_REASON = "selected for operator review"
+"""What a projected item the detector did not alarm on shows as its reason."""
+
+_PROHIBITED_NAMES = frozenset(c.name for c in PROHIBITED)
+
+
+class TipConfigError(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class TipPolicy:
+    """How often cleared bags lend their picture to a projected threat, and which threats."""
+
+    every: int = 0
+    """About one cleared bag in ``every`` (chosen by its tracking id); 0: no projection."""
+    classes: tuple[str, ...] | None = None
+    """Threat classes to project; None: every prohibited class."""
+    thin_share: float = 0.1
+    """Share posed nearly edge-on, as on the validation bags (`scanner_calibration`)."""
+
+    def __post_init__(self) -> None:
+        if self.every < 0:
+            raise TipConfigError("tip_every", f"must be 0 (off) or more, not {self.every}")
+        if self.classes is not None:
+            unknown = sorted(set(self.classes) - _PROHIBITED_NAMES)
+            if unknown or not self.classes:
+                raise TipConfigError(
+                    "tip_classes",
+                    f"not prohibited classes: {', '.join(unknown) or '(none given)'}; "
+                    f"choose of {', '.join(sorted(_PROHIBITED_NAMES))}",
+                )
+        if not 0.0 <= self.thin_share <= 1.0:
+            raise TipConfigError("tip_thin_share", f"must be in [0, 1], not {self.thin_share}")
+
+    def picks(self, tracking_id: str) -> bool:
+        """Whether this cleared bag gets a projection: the same answer for every worker that
+        might decide it, and an unpredictable one for an operator."""
+        return self.every > 0 and _digest(tracking_id, "pick") % self.every == 0
+
+
+def tip_seed(tracking_id: str) -> int:
+    """The projection's random stream, kept so the picture can be made again for review."""
+    return _digest(tracking_id, "seed") % (2**31 - 1)
+
+
+def _digest(tracking_id: str, purpose: str) -> int:
+    h = hashlib.sha256(f"{purpose}:{tracking_id}".encode()).digest()
+    return int.from_bytes(h[:8], "big")
+
+
+def as_fractions(low: np.ndarray, high: np.ndarray) -> DualEnergyImage:
+    """A scanned bag's two channels as transmitted fractions, the projection's terms."""
+
+    def one(a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a)
+        if a.dtype == np.uint16:
+            return a.astype(np.float32) / 65535.0
+        return np.asarray(a, dtype=np.float32)
+
+    return DualEnergyImage(low=one(low), high=one(high))
+
+
+def project_for_review(
+    low: np.ndarray, high: np.ndarray, seed: int, policy: TipPolicy
+) -> ProjectedThreat:
+    """The projected picture of a bag: the same for the same bag, seed and policy.
+
+    Raises ValueError where the picture holds no bag to project into."""
+    rng = np.random.default_rng(seed)
+    return project_threat(
+        as_fractions(low, high), rng, classes=policy.classes, thin_share=policy.thin_share
+    )
+
+
+def policy_of(projection: Mapping[str, Any]) -> TipPolicy:
+    """The policy a stored projection was made with (`Tip.projection`)."""
+    classes = projection.get("classes")
+    return TipPolicy(
+        classes=None if classes is None else tuple(str(c) for c in classes),
+        thin_share=float(projection.get("thin_share", 0.1)),
+    )
+
+
+def threat_name(projected: ProjectedThreat) -> str:
+    return next(c.name for c in PROHIBITED if c.id == projected.annotation.class_id)

@@ -1,0 +1,116 @@
+"""Threat image projection through the line's capabilities: queue, item, verdict, report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from yangcheng.platform.catalog import Caller, InvalidInput
+from yangcheng.security import service_line
+from yangcheng.security.service_line import CAPABILITIES
+from yangcheng.security.service_line_tips import CAPABILITIES as TIP_CAPABILITIES
+
+CAPS = {c.name: c for c in (*CAPABILITIES, *TIP_CAPABILITIES)}
+ANN = Caller(email="ann@airport.example", organisation="airport")
+BO = Caller(email="bo@airport.example", organisation="airport")
+
+
+@pytest.fixture(scope="module")
+def tip_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    home = tmp_path_factory.mktemp("home")
+    service_line.configure(home)
+    out = CAPS["security.line.run"].invoke(
+        {
+            "items": 16,
+            "rate_per_h": 20_000,
+            "lanes": 3,
+            "workers": 1,
+            "realtime": False,
+            "source": "simulated",
+            "hard_fraction": 0.0,
+            "seed": 11,
+            "tip_every": 1,
+        }
+    )
+    yield out.model_dump()
+    service_line.configure(Path(home))
+
+
+def test_every_cleared_bag_lends_a_test_threat_to_the_queue(tip_run: dict) -> None:
+    line = service_line.store()
+    tips = line.tips()
+    assert len(tips) >= 2 and len(tips) == tip_run["routes"]["clear"]
+    alarms = tip_run["routes"]["divert"] + tip_run["routes"]["stop_belt"]
+    queue = CAPS["security.line.reviews"].invoke({"limit": 50})
+    assert queue.pending == alarms + len(tips)
+    assert {t.tip_id for t in tips} <= {i.id for i in queue.items}
+    assert all(i.facts["route"] != "clear" for i in queue.items)
+    # the line's own figures and labels hold real bags only
+    status = CAPS["security.line.status"].invoke({"window_min": 60})
+    assert status.decided == 16
+
+
+def test_an_operator_judges_a_test_threat_and_is_told_where_it_was(tip_run: dict) -> None:
+    line = service_line.store()
+    tip = line.tips()[0]
+    shown = CAPS["security.line.review_item"].invoke({"id": tip.tip_id})
+    real = CAPS["security.line.review_item"].invoke({"id": tip.of_tracking_id})
+    assert shown.annotated_image and real.annotated_image
+    assert shown.annotated_image["png_base64"] != real.annotated_image["png_base64"]
+    assert shown.notice is None and shown.verdict is None
+    assert not any(b["label"].startswith("TIP") for b in shown.annotated_image["boxes"])
+    assert set(shown.facts) == set(real.facts)
+    again = CAPS["security.line.review_item"].invoke({"id": tip.tip_id})
+    assert again.annotated_image["png_base64"] == shown.annotated_image["png_base64"]
+
+    answer = CAPS["security.line.verdict"].invoke(
+        {"id": tip.tip_id, "verdict": "accept", "reason": "prohibited item found as shown"}, ANN
+    )
+    assert answer.tip is not None and answer.tip.hit is True
+    assert answer.tip.threat_class == tip.threat_class
+    assert answer.notice and "test" in answer.notice and "is a hit" in answer.notice
+    revealed = CAPS["security.line.review_item"].invoke({"id": tip.tip_id})
+    assert revealed.verdict == "accept" and revealed.verdict_by == ANN.email
+    assert revealed.notice == answer.notice
+    (box,) = [b for b in revealed.annotated_image["boxes"] if b["label"].startswith("TIP")]
+    assert [box[k] for k in "xywh"] == tip.threat_box
+    with pytest.raises(InvalidInput) as err:
+        CAPS["security.line.verdict"].invoke(
+            {"id": tip.tip_id, "verdict": "reject", "reason": "clutter"}, BO
+        )
+    assert err.value.field == "id" and "already judged" in err.value.reason
+    assert tip.tip_id not in {
+        row["tracking_id"] for row in CAPS["security.line.labels"].invoke({}).labels
+    }
+
+
+def test_the_report_counts_hits_per_operator_and_the_detector_s_catches(tip_run: dict) -> None:
+    line = service_line.store()
+    for tip in line.tips():
+        if tip.verdict is None:
+            CAPS["security.line.verdict"].invoke(
+                {"id": tip.tip_id, "verdict": "reject", "reason": "nothing found"}, BO
+            )
+    tips = line.tips()
+    report = CAPS["security.line.tips"].invoke({"window_days": 1})
+    assert report.projected == len(tips) and report.pending == 0
+    assert report.detector.k == sum(t.detector_alarmed for t in tips)
+    assert report.operators.k == 1 and report.operators.n == len(tips)
+    by = {o.operator: o for o in report.by_operator}
+    assert by[ANN.email].hits.k == 1 and by[BO.email].hits.k == 0
+    assert by[BO.email].hits.n == len(tips) - 1
+    assert sum(c.projected for c in report.by_class) == len(tips)
+    tiles = {t.label: t for t in report.dashboard.tiles}
+    assert tiles["Test threats"].value == len(tips)
+    assert len(report.dashboard.tables[0].rows) == 2
+
+
+def test_bad_projection_settings_name_the_field(tip_run: dict) -> None:
+    with pytest.raises(InvalidInput) as err:
+        CAPS["security.line.run"].invoke({"items": 2, "tip_every": 1, "tip_classes": ["shoe"]})
+    assert err.value.field == "tip_classes" and "shoe" in err.value.reason
+    with pytest.raises(ValidationError, match="tip_every"):
+        CAPS["security.line.run"].invoke({"items": 2, "tip_every": -3})
