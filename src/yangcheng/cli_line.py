@@ -87,6 +87,14 @@ def run(
     tip_classes: Annotated[
         str | None, typer.Option(help="Comma-separated threat classes to project (default all).")
     ] = None,
+    select_every: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="About one cleared bag in N goes before the operators as it is (0: none); "
+            "with --tip-every, the tests the detector missed hide among them.",
+        ),
+    ] = 0,
 ) -> None:
     """Feed a line of simulated scanners and decide every item; prints the line's report."""
     from yangcheng.security.line import (
@@ -106,7 +114,7 @@ def run(
 
     try:
         classes = None if tip_classes is None else tuple(c.strip() for c in tip_classes.split(","))
-        tip = TipPolicy(every=tip_every, classes=classes)
+        tip = TipPolicy(every=tip_every, classes=classes, select_every=select_every)
     except TipConfigError as exc:
         hint = "--" + exc.field.replace("_", "-")
         raise typer.BadParameter(exc.reason, param_hint=hint) from None

@@ -130,6 +130,14 @@ class LineRunRequest(BaseModel):
     tip_classes: list[str] | None = Field(
         default=None, description="Threat classes to project; default every prohibited class."
     )
+    select_every: int = Field(
+        default=0,
+        ge=0,
+        le=100_000,
+        description="About one cleared bag in select_every goes before the operators as it "
+        "is: projections the detector missed hide among them, and verdicts on them find what "
+        "the detector lets through. 0: none.",
+    )
 
 
 class LineRunResponse(BaseModel):
@@ -173,6 +181,7 @@ def run(req: LineRunRequest) -> LineRunResponse:
         tip = TipPolicy(
             every=req.tip_every,
             classes=None if req.tip_classes is None else tuple(req.tip_classes),
+            select_every=req.select_every,
         )
     except TipConfigError as exc:
         raise InvalidInput(exc.field, exc.reason) from None

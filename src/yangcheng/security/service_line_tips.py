@@ -53,6 +53,11 @@ class TipsResponse(BaseModel):
     operators_where_detector_missed: RateOut
     by_operator: list[OperatorOut]
     by_class: list[ClassOut]
+    selected: int = Field(description="Real cleared bags put before the operators as they are.")
+    found_in_selected: RateOut = Field(
+        description="Judged selected bags in which operators found a prohibited item (accept): "
+        "what the detector let through."
+    )
     dashboard: Dashboard
 
 
@@ -69,7 +74,12 @@ def _pct(rate: Rate) -> str:
 
 def tips(req: TipsRequest) -> TipsResponse:
     now = time.time()
-    f = tip_figures(store().tips(since=now - req.window_days * 86_400))
+    since = now - req.window_days * 86_400
+    line = store()
+    f = tip_figures(line.tips(since=since))
+    selected = line.selected_count(since=since)
+    verdicts = line.selected_reviews(since=since)
+    found = Rate(sum(r.verdict == "accept" for r in verdicts), len(verdicts))
     return TipsResponse(
         projected=f.projected,
         pending=f.pending,
@@ -94,7 +104,9 @@ def tips(req: TipsRequest) -> TipsResponse:
             )
             for c in f.by_class
         ],
-        dashboard=_dashboard(f, req.window_days, now),
+        selected=selected,
+        found_in_selected=_out(found),
+        dashboard=_dashboard(f, req.window_days, now, selected, found),
     )
 
 
@@ -109,7 +121,9 @@ def _share_tile(label: str, rate: Rate, hint: str) -> Tile:
     )
 
 
-def _dashboard(f: TipFigures, window_days: float, now: float) -> Dashboard:
+def _dashboard(
+    f: TipFigures, window_days: float, now: float, selected: int, found: Rate
+) -> Dashboard:
     tiles = [
         Tile(
             label="Test threats",
@@ -129,6 +143,14 @@ def _dashboard(f: TipFigures, window_days: float, now: float) -> Dashboard:
             "judged test threats the detector had not alarmed on, accepted",
         ),
         _share_tile("Detector catch rate", f.detector, "test threats the detector alarmed on"),
+        Tile(
+            label="Found in cleared bags",
+            value=found.k,
+            unit=f"of {found.n}",
+            level="alarm" if found.k else "ok",
+            hint=f"prohibited items operators found in real cleared bags put before them "
+            f"({selected} selected in the window)",
+        ),
     ]
     operators = Table(
         title="Operators (hit rate, 95 % interval)",

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 
 from yangcheng.security.line import ItemEvent, LineStore, ReviewError, RoutedItem, Tip
-from yangcheng.security.line.tip import SELECTED_REASON
 
 
 def _events(n: int) -> list[ItemEvent]:
@@ -137,8 +136,8 @@ def test_projected_test_threats_wait_among_the_alarms_and_never_become_labels(
         ids[2],
     ]
     missed, boxed = queue[1], queue[2]
-    # in an alarm's shape; the one the detector did not alarm on says it was selected
-    assert missed.route == "divert" and missed.reasons == [SELECTED_REASON]
+    # as the detector read them: one cleared (as a selected real bag shows), one alarmed
+    assert missed.route == "clear" and missed.reasons == ["alarm score 0.010 < 0.030"]
     assert boxed.route == "divert" and boxed.reasons[0].startswith("alarm score")
     assert [d.tracking_id for d in store.pending_reviews(limit=2)[1]] == [
         ids[0],
@@ -158,3 +157,33 @@ def test_projected_test_threats_wait_among_the_alarms_and_never_become_labels(
     assert [row["tracking_id"] for row in store.labels()] == [ids[0]]
     assert [r.tracking_id for r in store.reviews()] == [ids[0]]  # the line's own figures
     assert store.tips(since=2.2)[0].tip_id == "XR01-tip000000002"
+
+
+def test_selected_cleared_bags_are_judged_like_alarms_and_kept_out_of_the_false_alarm_share(
+    location: str,
+) -> None:
+    from yangcheng.security.line.metrics import line_figures
+
+    store = LineStore(location)
+    ids = store.enqueue(_events(3), now=0.0)
+    a, b, c = store.claim("w", 3, 30, now=0.0)
+    store.decide(a, _routed("divert"), "w", deadline_s=8, now=1.0)
+    store.decide(b, _routed("clear"), "w", deadline_s=8, now=2.0)
+    store.decide(c, _routed("clear"), "w", deadline_s=8, now=3.0)
+    store.select(ids[1], now=2.0)
+    total, queue = store.pending_reviews()
+    assert total == 2 and [d.tracking_id for d in queue] == ids[:2]
+    assert queue[1].route == "clear"
+    with pytest.raises(ReviewError) as err:
+        store.review(ids[2], "reject", "nothing", "op@x")
+    assert "only alarms and selected bags" in err.value.reason
+    store.review(ids[0], "reject", "umbrella", "op@x", now=4.0)
+    store.review(ids[1], "accept", "razor blade in the lining", "op@x", now=5.0)
+    assert [r.tracking_id for r in store.selected_reviews()] == [ids[1]]
+    assert store.selected_count() == 1 and store.selected_count(since=2.5) == 0
+    labels = {row["tracking_id"]: row for row in store.labels()}
+    assert labels[ids[1]]["threat_present"] is True and labels[ids[1]]["route"] == "clear"
+    assert [r.tracking_id for r in store.reviews(alarms_only=True)] == [ids[0]]
+    figures = line_figures(store, window_s=100.0, now=10.0)
+    assert figures.false_alarm_share == 1.0  # the one alarm judged was false
+    assert figures.pending_reviews == 0

@@ -138,3 +138,21 @@ def test_cleared_bags_lend_their_picture_to_test_threats_and_keep_their_decision
             d.threshold for d in tip_store.decisions() if d.tracking_id == tip.of_tracking_id
         )
     assert tip_store.pending_reviews()[0] == 6 - len(cleared) + len(tips)
+
+
+def test_selected_cleared_bags_go_before_the_operators_as_they_are(
+    tmp_path: Path, pool: Path
+) -> None:
+    from yangcheng.security.line import TipPolicy
+
+    store, worker = _worker(tmp_path, pool, batch=6, tip=TipPolicy(select_every=1))
+    store.enqueue(
+        [ItemEvent("L1", "XR01", 0.0, 0.0, {"kind": "pool", "index": i}) for i in range(6)]
+    )
+    worker.step()
+    decisions = store.decisions()
+    cleared = [d.tracking_id for d in decisions if d.route == "clear"]
+    assert cleared and store.selected_count() == len(cleared) and not store.tips()
+    total, queue = store.pending_reviews()
+    assert total == len(decisions)  # every alarm, and every cleared bag selected
+    assert {d.tracking_id for d in queue if d.route == "clear"} == set(cleared)

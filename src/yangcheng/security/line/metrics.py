@@ -64,7 +64,7 @@ def line_figures(
     span = _span(decisions, since, now)
     routes = Counter(d.route for d in decisions)
     lat = np.array([d.latency_ms for d in decisions]) if decisions else None
-    judged = Counter(r.verdict for r in reviews)
+    judged = Counter(r.verdict for r in store.reviews(since=since, alarms_only=True))
     by_lane: dict[str, list[Decision]] = defaultdict(list)
     for d in decisions:
         by_lane[d.lane].append(d)

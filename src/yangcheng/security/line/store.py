@@ -26,7 +26,6 @@ from typing import Any
 from yangcheng.security.line.backend import Backend, open_backend
 from yangcheng.security.line.conveyor import ItemEvent
 from yangcheng.security.line.routing import RoutedItem
-from yangcheng.security.line.tip import SELECTED_REASON
 
 VERDICTS = ("accept", "reject")
 """accept: the alarm was right (a prohibited item was found); reject: a false alarm."""
@@ -97,6 +96,10 @@ CREATE TABLE IF NOT EXISTS line_tips (
   judged_at REAL
 );
 CREATE INDEX IF NOT EXISTS ix_line_tips_time ON line_tips(created_at);
+CREATE TABLE IF NOT EXISTS line_selected (
+  tracking_id TEXT PRIMARY KEY REFERENCES line_decisions(tracking_id),
+  selected_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS line_feed (
   key TEXT PRIMARY KEY,
   value REAL NOT NULL
@@ -197,14 +200,13 @@ class Tip:
         return None if self.verdict is None else self.verdict == "accept"
 
     def shown(self) -> Decision:
-        """The item as the operators' queue shows it, in an alarm's shape."""
-        route = self.route if self.detector_alarmed else "divert"
-        reasons = self.reasons if self.detector_alarmed else [SELECTED_REASON]
+        """The item as the operators' queue shows it: what the detector made of it, as for a
+        real bag (a cleared one where it did not alarm, like the selected real bags)."""
         return Decision(
             self.tip_id,
             self.lane,
-            route,
-            reasons,
+            self.route,
+            self.reasons,
             self.bag_score,
             self.threshold,
             self.detections,
@@ -492,11 +494,12 @@ class LineStore:
     # ---- operators ----------------------------------------------------------------
 
     def pending_reviews(self, limit: int = 50) -> tuple[int, list[Decision]]:
-        """Alarmed items without a verdict, with the projected test threats among them
-        (`Tip.shown`), oldest first, and how many there are."""
+        """Alarmed items and selected cleared ones without a verdict, with the projected test
+        threats among them (`Tip.shown`), oldest first, and how many there are."""
         where = (
             "FROM line_decisions d LEFT JOIN line_reviews r ON r.tracking_id = d.tracking_id "
-            "WHERE d.route != 'clear' AND r.tracking_id IS NULL"
+            "WHERE (d.route != 'clear' OR d.tracking_id IN (SELECT tracking_id FROM "
+            "line_selected)) AND r.tracking_id IS NULL"
         )
         total = int(self._read(f"SELECT count(*) {where}")[0][0])
         rows = self._read(f"SELECT d.* {where} ORDER BY d.decided_at LIMIT ?", (limit,))
@@ -564,8 +567,13 @@ class LineStore:
             ).fetchone()
             if row is None:
                 raise ReviewError("id", f"no decided item {tracking_id!r}")
-            if row[0] == "clear":
-                raise ReviewError("id", f"{tracking_id} was cleared; only alarms are reviewed")
+            selected = db.execute(
+                "SELECT 1 FROM line_selected WHERE tracking_id = ?", (tracking_id,)
+            ).fetchone()
+            if row[0] == "clear" and selected is None:
+                raise ReviewError(
+                    "id", f"{tracking_id} was cleared; only alarms and selected bags are reviewed"
+                )
             done = db.execute(
                 "SELECT operator, verdict FROM line_reviews WHERE tracking_id = ?", (tracking_id,)
             ).fetchone()
@@ -578,11 +586,36 @@ class LineStore:
                 (tracking_id, verdict, reason, operator, stamp),
             )
 
-    def reviews(self, since: float = 0.0) -> list[Review]:
+    def reviews(self, since: float = 0.0, alarms_only: bool = False) -> list[Review]:
+        """Verdicts on real items; ``alarms_only`` leaves out the selected cleared bags'."""
+        where = " AND d.route != 'clear'" if alarms_only else ""
         rows = self._read(
-            "SELECT * FROM line_reviews WHERE reviewed_at >= ? ORDER BY reviewed_at", (since,)
+            "SELECT r.* FROM line_reviews r JOIN line_decisions d ON d.tracking_id = "
+            f"r.tracking_id WHERE r.reviewed_at >= ?{where} ORDER BY r.reviewed_at",
+            (since,),
         )
         return [Review(str(a), str(b), str(c), str(d), float(e)) for a, b, c, d, e in rows]
+
+    def select(self, tracking_id: str, now: float | None = None) -> None:
+        """Put a cleared bag before the operators as it is (`TipPolicy.select_every`)."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO line_selected VALUES (?, ?)",
+                (tracking_id, time.time() if now is None else now),
+            )
+
+    def selected_reviews(self, since: float = 0.0) -> list[Review]:
+        """Verdicts on selected cleared bags: "accept" found what the detector let through."""
+        rows = self._read(
+            "SELECT r.* FROM line_reviews r JOIN line_selected s ON s.tracking_id = "
+            "r.tracking_id WHERE s.selected_at >= ? ORDER BY r.reviewed_at",
+            (since,),
+        )
+        return [Review(str(a), str(b), str(c), str(d), float(e)) for a, b, c, d, e in rows]
+
+    def selected_count(self, since: float = 0.0) -> int:
+        rows = self._read("SELECT count(*) FROM line_selected WHERE selected_at >= ?", (since,))
+        return int(rows[0][0])
 
     def review_of(self, tracking_id: str) -> Review | None:
         rows = self._read("SELECT * FROM line_reviews WHERE tracking_id = ?", (tracking_id,))

@@ -14,8 +14,11 @@ miss; either way the verdict reveals the test and where the threat was. These ve
 kept apart from the real ones, so they never become retraining labels or line figures.
 
 Where the detector alarmed on the projected bag, the item is shown as any alarm is. Where
-it did not, the score it shows is below the threshold and the item reads "selected for
-review": an operator can tell those apart, so hit rates are reported both ways.
+it did not, it shows what the detector said, a score under the threshold, and an operator
+could tell it from the alarms around it. ``select_every`` hides those: about one cleared bag
+in ``select_every`` is put before the operators as it is, so a cleared-looking item may be a
+real bag or a test. Operators' verdicts on those real bags are the one measure of what the
+detector misses on live traffic, and become labels like any other verdict.
 """
 
 from __future__ import annotations
@@ -30,9 +33,6 @@ import numpy as np
 from yangcheng.security.objects import PROHIBITED
 from yangcheng.security.physics import DualEnergyImage
 from yangcheng.security.threat_projection import ProjectedThreat, project_threat
-
-SELECTED_REASON = "selected for operator review"
-"""What a projected item the detector did not alarm on shows as its reason."""
 
 _PROHIBITED_NAMES = frozenset(c.name for c in PROHIBITED)
 
@@ -54,10 +54,17 @@ class TipPolicy:
     """Threat classes to project; None: every prohibited class."""
     thin_share: float = 0.1
     """Share posed nearly edge-on, as on the validation bags (`scanner_calibration`)."""
+    select_every: int = 0
+    """About one cleared bag in ``select_every`` goes before the operators as it is, among
+    which the projections the detector did not alarm on hide; 0: none."""
 
     def __post_init__(self) -> None:
         if self.every < 0:
             raise TipConfigError("tip_every", f"must be 0 (off) or more, not {self.every}")
+        if self.select_every < 0:
+            raise TipConfigError(
+                "select_every", f"must be 0 (off) or more, not {self.select_every}"
+            )
         if self.classes is not None:
             unknown = sorted(set(self.classes) - _PROHIBITED_NAMES)
             if unknown or not self.classes:
@@ -73,6 +80,11 @@ class TipPolicy:
         """Whether this cleared bag gets a projection: the same answer for every worker that
         might decide it, and an unpredictable one for an operator."""
         return self.every > 0 and _digest(tracking_id, "pick") % self.every == 0
+
+    def selects(self, tracking_id: str) -> bool:
+        """Whether this cleared bag goes before the operators as it is (independent of
+        ``picks``: a bag may lend its picture and be shown itself)."""
+        return self.select_every > 0 and _digest(tracking_id, "select") % self.select_every == 0
 
 
 def tip_seed(tracking_id: str) -> int:

@@ -123,6 +123,8 @@ class LineWorker:
                 self.stats.refused += 1
                 continue
             self.stats.decided += 1
+            if decided.route == "clear" and c.tip.selects(item.tracking_id):
+                self.store.select(item.tracking_id)
             if bag is not None and decided.route == "clear" and c.tip.picks(item.tracking_id):
                 # After the commit, so the bag's own decision never waits on the test.
                 self._project_tip(item, bag, decided)
