@@ -158,6 +158,49 @@ def test_line_pages_in_chromium(
         assert not problems, problems
 
 
+@pytest.mark.browser
+def test_a_test_threat_revealed_and_the_threat_tests_page_in_chromium(
+    app: object, make_key: KeyMaker, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    from yangcheng.security.line import TipPolicy
+
+    folder = line_folder()
+    pool = build_pool(folder / "pool", BAGS, hard_fraction=0.0)
+    config = WorkerConfig(
+        store_location=str(folder / "line.db"),
+        pool=str(pool),
+        batch=BAGS,
+        tip=TipPolicy(every=1, select_every=1),
+    )
+    store = LineStore(config.store_location)
+    store.enqueue(
+        [
+            ItemEvent("L1", "XR01", float(i), float(i), {"kind": "pool", "index": i})
+            for i in range(BAGS)
+        ]
+    )
+    LineWorker(config, "w1").step()
+    tip = store.tips()[0]
+    key = make_key("*")
+    shots = Path(os.environ.get("YC_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with serve(app) as base, chromium_page((1280, 900), 60_000) as (page, problems):
+        sign_in_and_open(page, base, key, f"/console/review/security-alarms/{tip.tip_id}")
+        expect(page.locator("figure.annotated-image img")).to_be_visible()
+        page.screenshot(path=str(shots / "tip-before.png"), full_page=True)
+        page.locator("#reason-choice").select_option("prohibited item found as shown")
+        page.locator("button[data-verdict=accept]").click()
+        expect(page.locator("#notice")).to_contain_text("this was a test")
+        expect(page.locator("#notice")).to_contain_text("is a hit")
+        page.screenshot(path=str(shots / "tip-revealed.png"), full_page=True)
+        page.goto(f"{base}/console/live/security-tips")
+        expect(page.get_by_text("Operators' hit rate")).to_be_visible()
+        page.screenshot(path=str(shots / "tip-dashboard.png"), full_page=True)
+        assert not problems, problems
+
+
 def test_a_line_run_is_never_served_inside_a_request(
     client: TestClient, make_key: KeyMaker
 ) -> None:

@@ -119,7 +119,9 @@ def test_cleared_bags_lend_their_picture_to_test_threats_and_keep_their_decision
 
     events = [ItemEvent("L1", "XR01", 0.0, 0.0, {"kind": "pool", "index": i}) for i in range(6)]
     plain_store, plain = _worker(tmp_path / "plain", pool, batch=6)
-    tip_store, tipping = _worker(tmp_path / "tip", pool, batch=6, tip=TipPolicy(every=1))
+    tip_store, tipping = _worker(
+        tmp_path / "tip", pool, batch=6, tip=TipPolicy(every=1, select_every=1)
+    )
     for store, worker in ((plain_store, plain), (tip_store, tipping)):
         store.enqueue(events)
         worker.step()
@@ -138,6 +140,7 @@ def test_cleared_bags_lend_their_picture_to_test_threats_and_keep_their_decision
             d.threshold for d in tip_store.decisions() if d.tracking_id == tip.of_tracking_id
         )
     assert tip_store.pending_reviews()[0] == 6 - len(cleared) + len(tips)
+    assert tip_store.selected_count() == 0  # a bag that lent its picture is not shown too
 
 
 def test_selected_cleared_bags_go_before_the_operators_as_they_are(

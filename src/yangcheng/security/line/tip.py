@@ -82,8 +82,9 @@ class TipPolicy:
         return self.every > 0 and _digest(tracking_id, "pick") % self.every == 0
 
     def selects(self, tracking_id: str) -> bool:
-        """Whether this cleared bag goes before the operators as it is (independent of
-        ``picks``: a bag may lend its picture and be shown itself)."""
+        """Whether this cleared bag goes before the operators as it is. A bag that ``picks``
+        lends its picture instead: shown twice, once with a threat, it would give the test
+        away."""
         return self.select_every > 0 and _digest(tracking_id, "select") % self.select_every == 0
 
 

@@ -123,11 +123,14 @@ class LineWorker:
                 self.stats.refused += 1
                 continue
             self.stats.decided += 1
-            if decided.route == "clear" and c.tip.selects(item.tracking_id):
-                self.store.select(item.tracking_id)
-            if bag is not None and decided.route == "clear" and c.tip.picks(item.tracking_id):
-                # After the commit, so the bag's own decision never waits on the test.
+            if decided.route != "clear":
+                continue
+            if bag is not None and c.tip.picks(item.tracking_id):
+                # After the commit, so the bag's own decision never waits on the test; and
+                # never selected too: the same bag twice, once with a threat, is a tell.
                 self._project_tip(item, bag, decided)
+            elif c.tip.selects(item.tracking_id):
+                self.store.select(item.tracking_id)
         return len(items)
 
     def _route(self, bag: ScannedBag) -> RoutedItem:
