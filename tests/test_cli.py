@@ -17,6 +17,11 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("YANGCHENG_HOME", str(tmp_path))
     monkeypatch.delenv("YANGCHENG_DATABASE_URL", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
+    # An app built by an earlier test configured the line's folder in-process; a CLI run
+    # starts without one and reads YANGCHENG_HOME.
+    from yangcheng.security import service_line
+
+    monkeypatch.setattr(service_line, "_home", None)
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None):

@@ -230,20 +230,14 @@ def tips(
 ) -> None:
     """Threat image projection: each operator's hit rate, and the detector's per class."""
     from yangcheng.security.line import LineStore
-    from yangcheng.security.line.tip_figures import Rate, tip_figures
-
-    def pct(rate: Rate) -> str:
-        if rate.share is None or rate.interval is None:
-            return "-"
-        lo, hi = rate.interval
-        return f"{100 * rate.share:.0f} % ({rate.k}/{rate.n}; {100 * lo:.0f}-{100 * hi:.0f})"
+    from yangcheng.security.line.tip_figures import tip_figures
 
     location = _store_location(store, must_exist=True)
     f = tip_figures(LineStore(location).tips(since=time.time() - window_days * 86_400))
     console.print(
         f"{f.projected} test threats in {window_days:g} days · {f.pending} awaiting a verdict · "
-        f"operators {pct(f.operators)} · where the detector missed "
-        f"{pct(f.operators_where_detector_missed)} · detector {pct(f.detector)}"
+        f"operators {f.operators.text()} · where the detector missed "
+        f"{f.operators_where_detector_missed.text()} · detector {f.detector.text()}"
     )
     table = Table(title="operators' hit rate (95 % interval)")
     for col in ("operator", "all tests", "detector alarmed", "detector missed"):
@@ -251,16 +245,16 @@ def tips(
     for o in f.by_operator:
         table.add_row(
             o.operator,
-            pct(o.hits),
-            pct(o.hits_where_detector_alarmed),
-            pct(o.hits_where_detector_missed),
+            o.hits.text(),
+            o.hits_where_detector_alarmed.text(),
+            o.hits_where_detector_missed.text(),
         )
     console.print(table)
     table = Table(title="threat classes")
     for col in ("class", "projected", "detector alarmed", "operators hit"):
         table.add_column(col, justify="left" if col == "class" else "right")
     for c in f.by_class:
-        table.add_row(c.threat_class, str(c.projected), pct(c.detector), pct(c.operators))
+        table.add_row(c.threat_class, str(c.projected), c.detector.text(), c.operators.text())
     console.print(table)
 
 

@@ -12,19 +12,27 @@ from fastapi.testclient import TestClient
 from tests.browser import chromium_page, serve, sign_in_and_open
 from tests.conftest import KeyMaker, wait_for_job
 from yangcheng.config import Settings
-from yangcheng.security.line import ItemEvent, LineStore, LineWorker, WorkerConfig, build_pool
+from yangcheng.security.line import (
+    ItemEvent,
+    LineStore,
+    LineWorker,
+    Tip,
+    TipPolicy,
+    WorkerConfig,
+    build_pool,
+)
 from yangcheng.security.service_line import line_folder
 
 BAGS = 6
 
 
-@pytest.fixture
-def decided(app: object, settings: Settings) -> list[str]:
-    """Six pool bags decided on lane L1/L2 in this platform's line store (in-process)."""
+def _line(tip: TipPolicy | None = None) -> tuple[LineStore, list[str]]:
+    """Six pool bags decided on lanes L1/L2 in this platform's line store (in-process)."""
     folder = line_folder()
-    assert folder.is_relative_to(settings.home)
     pool = build_pool(folder / "pool", BAGS, hard_fraction=0.0)
-    config = WorkerConfig(store_location=str(folder / "line.db"), pool=str(pool), batch=BAGS)
+    config = WorkerConfig(
+        store_location=str(folder / "line.db"), pool=str(pool), batch=BAGS, tip=tip or TipPolicy()
+    )
     store = LineStore(config.store_location)
     ids = store.enqueue(
         [
@@ -35,7 +43,22 @@ def decided(app: object, settings: Settings) -> list[str]:
         ]
     )
     LineWorker(config, "w1").step()
+    return store, ids
+
+
+@pytest.fixture
+def decided(app: object, settings: Settings) -> list[str]:
+    """The alarms of six decided pool bags."""
+    assert line_folder().is_relative_to(settings.home)
+    store, ids = _line()
     return [d.tracking_id for d in store.decisions() if d.route != "clear" and d.tracking_id in ids]
+
+
+@pytest.fixture
+def projected(app: object) -> Tip:
+    """A test threat projected into one of six decided pool bags, waiting for a verdict."""
+    store, _ = _line(TipPolicy(every=1, select_every=1))
+    return store.tips()[0]
 
 
 def test_dashboard_queue_and_verdict_through_the_console(
@@ -69,24 +92,9 @@ def test_dashboard_queue_and_verdict_through_the_console(
 
 
 def test_a_test_threat_is_revealed_after_the_verdict_before_the_next_item(
-    client: TestClient, make_key: KeyMaker, app: object
+    client: TestClient, make_key: KeyMaker, projected: Tip
 ) -> None:
-    from yangcheng.security.line import TipPolicy
-
-    folder = line_folder()
-    pool = build_pool(folder / "pool", BAGS, hard_fraction=0.0)
-    config = WorkerConfig(
-        store_location=str(folder / "line.db"), pool=str(pool), batch=BAGS, tip=TipPolicy(every=1)
-    )
-    store = LineStore(config.store_location)
-    store.enqueue(
-        [
-            ItemEvent("L1", "XR01", float(i), float(i), {"kind": "pool", "index": i})
-            for i in range(BAGS)
-        ]
-    )
-    LineWorker(config, "w1").step()
-    tip = store.tips()[0]
+    tip = projected
     key = make_key("security", email="screener@airport.example")
     assert client.post("/console/login", data={"key": key}, follow_redirects=False).is_redirect
     assert tip.tip_id in client.get("/console/review/security-alarms").text
@@ -102,7 +110,7 @@ def test_a_test_threat_is_revealed_after_the_verdict_before_the_next_item(
     shown = client.get(sent.headers["location"]).text
     assert 'id="notice"' in shown and "this was a test" in shown and "is a miss" in shown
     assert f"TIP: {tip.threat_class}" in shown
-    judged = store.tip_of(tip.tip_id)
+    judged = LineStore(line_folder() / "line.db").tip_of(tip.tip_id)
     assert judged is not None and judged.hit is False
     assert judged.operator == "screener@airport.example"
     assert "Threat image projection" in client.get("/console/live/security-tips").text
@@ -160,29 +168,11 @@ def test_line_pages_in_chromium(
 
 @pytest.mark.browser
 def test_a_test_threat_revealed_and_the_threat_tests_page_in_chromium(
-    app: object, make_key: KeyMaker, tmp_path: Path
+    app: object, make_key: KeyMaker, projected: Tip, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
-    from yangcheng.security.line import TipPolicy
-
-    folder = line_folder()
-    pool = build_pool(folder / "pool", BAGS, hard_fraction=0.0)
-    config = WorkerConfig(
-        store_location=str(folder / "line.db"),
-        pool=str(pool),
-        batch=BAGS,
-        tip=TipPolicy(every=1, select_every=1),
-    )
-    store = LineStore(config.store_location)
-    store.enqueue(
-        [
-            ItemEvent("L1", "XR01", float(i), float(i), {"kind": "pool", "index": i})
-            for i in range(BAGS)
-        ]
-    )
-    LineWorker(config, "w1").step()
-    tip = store.tips()[0]
+    tip = projected
     key = make_key("*")
     shots = Path(os.environ.get("YC_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)

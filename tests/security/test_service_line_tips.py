@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -21,6 +20,7 @@ BO = Caller(email="bo@airport.example", organisation="airport")
 @pytest.fixture(scope="module")
 def tip_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     home = tmp_path_factory.mktemp("home")
+    before = service_line._home
     service_line.configure(home)
     out = CAPS["security.line.run"].invoke(
         {
@@ -37,7 +37,7 @@ def tip_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
         }
     )
     yield out.model_dump()
-    service_line.configure(Path(home))
+    service_line._home = before
 
 
 def test_every_cleared_bag_lends_a_test_threat_to_the_queue(tip_run: dict) -> None:

@@ -65,13 +65,6 @@ def _out(rate: Rate) -> RateOut:
     return RateOut(k=rate.k, n=rate.n, share=rate.share, ci95=rate.interval)
 
 
-def _pct(rate: Rate) -> str:
-    if rate.share is None or rate.interval is None:
-        return "-"
-    lo, hi = rate.interval
-    return f"{100 * rate.share:.0f} % ({rate.k}/{rate.n}; {100 * lo:.0f}-{100 * hi:.0f})"
-
-
 def tips(req: TipsRequest) -> TipsResponse:
     now = time.time()
     since = now - req.window_days * 86_400
@@ -158,9 +151,9 @@ def _dashboard(
         rows=[
             [
                 o.operator,
-                _pct(o.hits),
-                _pct(o.hits_where_detector_alarmed),
-                _pct(o.hits_where_detector_missed),
+                o.hits.text(),
+                o.hits_where_detector_alarmed.text(),
+                o.hits_where_detector_missed.text(),
             ]
             for o in f.by_operator
         ],
@@ -169,7 +162,7 @@ def _dashboard(
         title="Threat classes",
         columns=["class", "projected", "detector alarmed", "operators hit"],
         rows=[
-            [c.threat_class, c.projected, _pct(c.detector), _pct(c.operators)] for c in f.by_class
+            [c.threat_class, c.projected, c.detector.text(), c.operators.text()] for c in f.by_class
         ],
     )
     return Dashboard(

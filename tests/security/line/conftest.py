@@ -11,6 +11,7 @@ from yangcheng.security.line import build_pool
 
 LINE_TABLES = (
     "line_tips",
+    "line_selected",
     "line_reviews",
     "line_decisions",
     "line_claims",

@@ -35,6 +35,13 @@ class Rate:
     def interval(self) -> tuple[float, float] | None:
         return proportion_interval(self.k, self.n) if self.n else None
 
+    def text(self) -> str:
+        """'92 % (23/25; 74-99)': share, counts and interval, or '-' with nothing to count."""
+        if self.share is None or self.interval is None:
+            return "-"
+        lo, hi = self.interval
+        return f"{100 * self.share:.0f} % ({self.k}/{self.n}; {100 * lo:.0f}-{100 * hi:.0f})"
+
 
 @dataclass(frozen=True)
 class OperatorFigures:
