@@ -313,3 +313,37 @@ def test_security_scanner_project_writes_threat_bags_from_clean_ones(run, tmp_pa
     assert bad.exit_code == 2 and "umbrella" in bad.output
     missing = run(*args, "--name", "nowhere")
     assert missing.exit_code == 2 and "no scanner profile 'nowhere'" in missing.output
+
+
+def test_security_threats_add_list_remove_and_a_line_that_projects_them(
+    run, tmp_path: Path
+) -> None:
+    import cv2
+    import numpy as np
+
+    from tests.security.test_threat_library import _capture
+
+    capture, _ = _capture("knife", 2)
+    for name, channel in (("low", capture.low), ("high", capture.high)):
+        cv2.imwrite(str(tmp_path / f"{name}.png"), np.round(channel * 65535).astype(np.uint16))
+    add = ["security", "threats", "add", "--low", str(tmp_path / "low.png")]
+    add += ["--high", str(tmp_path / "high.png"), "--class", "knife", "--id", "kit-knife"]
+    result = run(*add)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("kit-knife: a knife of")
+    again = run(*add)
+    assert again.exit_code != 0 and "already holds" in again.output
+    listed = run("security", "threats", "list")
+    assert "kit-knife" in listed.output and "low.png, high.png, reference" in listed.output
+    cv2.imwrite(str(tmp_path / "rgb.png"), np.zeros((40, 40, 3), np.uint8))
+    bad = run(*add[:4], str(tmp_path / "rgb.png"), *add[5:])
+    assert bad.exit_code != 0 and "not a one-channel 16-bit" in bad.output
+    line = run(
+        "security", "line", "run", "--items", "6", "--rate", "20000", "--lanes", "3",
+        "--workers", "1", "--source", "pool", "--pool-bags", "4", "--no-realtime",
+        "--tip-every", "1", "--tip-library", str(tmp_path / "home-lib"),
+    )  # fmt: skip
+    assert line.exit_code != 0 and "--tip-library" in line.output
+    removed = run("security", "threats", "remove", "kit-knife")
+    assert removed.exit_code == 0 and "no threats in" in run("security", "threats", "list").output
+    assert run("security", "threats", "remove", "kit-knife").exit_code != 0

@@ -14,7 +14,8 @@ from rich.table import Table
 
 import yangcheng.cli_detect  # (registers security train/evaluate/detect)
 import yangcheng.cli_line  # (registers security line run/status/labels)
-import yangcheng.cli_scanner  # noqa: F401  (registers security scanner fit/list/wedges)
+import yangcheng.cli_scanner  # (registers security scanner fit/list/wedges)
+import yangcheng.cli_threats  # noqa: F401  (registers security threats add/list/remove)
 from yangcheng.cli_recording import recording_app
 from yangcheng.cli_security import security_app
 from yangcheng.config import Settings

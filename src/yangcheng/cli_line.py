@@ -87,6 +87,13 @@ def run(
     tip_classes: Annotated[
         str | None, typer.Option(help="Comma-separated threat classes to project (default all).")
     ] = None,
+    tip_library: Annotated[
+        Path | None,
+        typer.Option(
+            help="Project the site's own captured threats from this library folder "
+            "(`security threats add`) instead of the simulator's."
+        ),
+    ] = None,
     select_every: Annotated[
         int,
         typer.Option(
@@ -114,7 +121,12 @@ def run(
 
     try:
         classes = None if tip_classes is None else tuple(c.strip() for c in tip_classes.split(","))
-        tip = TipPolicy(every=tip_every, classes=classes, select_every=select_every)
+        tip = TipPolicy(
+            every=tip_every,
+            classes=classes,
+            select_every=select_every,
+            library=None if tip_library is None else str(tip_library),
+        )
     except TipConfigError as exc:
         hint = "--" + exc.field.replace("_", "-")
         raise typer.BadParameter(exc.reason, param_hint=hint) from None

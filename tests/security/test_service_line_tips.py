@@ -134,5 +134,8 @@ def test_bad_projection_settings_name_the_field(tip_run: dict) -> None:
     with pytest.raises(InvalidInput) as err:
         CAPS["security.line.run"].invoke({"items": 2, "tip_every": 1, "tip_classes": ["shoe"]})
     assert err.value.field == "tip_classes" and "shoe" in err.value.reason
+    with pytest.raises(InvalidInput) as err:
+        CAPS["security.line.run"].invoke({"items": 2, "tip_every": 1, "tip_library": True})
+    assert err.value.field == "tip_library" and "threat-library holds no threat" in err.value.reason
     with pytest.raises(ValidationError, match="tip_every"):
         CAPS["security.line.run"].invoke({"items": 2, "tip_every": -3})

@@ -57,6 +57,7 @@ from yangcheng.security.line.metrics import line_figures
 from yangcheng.security.line.tip import policy_of, project_for_review
 from yangcheng.security.service_detect import operator_picture
 from yangcheng.security.service_simulate import AnnotatedImageOut, ImageBoxOut, png_base64
+from yangcheng.security.threat_library import default_library_folder
 
 _home: Path | None = None
 _stores: dict[str, LineStore] = {}
@@ -130,6 +131,11 @@ class LineRunRequest(BaseModel):
     tip_classes: list[str] | None = Field(
         default=None, description="Threat classes to project; default every prohibited class."
     )
+    tip_library: bool = Field(
+        default=False,
+        description="Project the site's own captured threats (its threat library, "
+        "`yangcheng security threats add`) instead of the simulator's.",
+    )
     select_every: int = Field(
         default=0,
         ge=0,
@@ -182,6 +188,9 @@ def run(req: LineRunRequest) -> LineRunResponse:
             every=req.tip_every,
             classes=None if req.tip_classes is None else tuple(req.tip_classes),
             select_every=req.select_every,
+            library=str(default_library_folder(_home or Settings().home))
+            if req.tip_library
+            else None,
         )
     except TipConfigError as exc:
         raise InvalidInput(exc.field, exc.reason) from None
@@ -413,7 +422,13 @@ def review_item(req: ReviewItemRequest) -> ReviewItem:
         bag = scanner.scan(source)
         low, high = bag.low, bag.high
         if tip is not None:
-            projected = project_for_review(low, high, tip.seed, policy_of(tip.projection))
+            projected = project_for_review(
+                low,
+                high,
+                tip.seed,
+                policy_of(tip.projection),
+                tip.projection.get("library_threat"),
+            )
             low, high = projected.image.low, projected.image.high
         picture = operator_picture(low, high)
         height, width = low.shape[:2]

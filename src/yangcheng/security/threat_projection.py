@@ -43,6 +43,7 @@ __all__ = [
     "BASIS",
     "ProjectedThreat",
     "basis_thickness",
+    "place_sprite",
     "project_sprite",
     "project_threat",
 ]
@@ -92,16 +93,21 @@ def basis_thickness(
     high_attenuation: np.ndarray,
     channels: tuple[Channel, Channel] = (LOW, HIGH),
     iterations: int = 30,
+    *,
+    basis: tuple[Material, Material] = BASIS,
+    bounds_cm: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Polyethylene and aluminium path lengths (cm, ``[..., 2]``) that attenuate as measured.
+    """Path lengths (cm, ``[..., 2]``) of the two ``basis`` materials (polyethylene and
+    aluminium by default) that attenuate as measured.
 
     Solved per pixel by Newton's method on both channels' -ln T; also returns where it
     converged (a noisy pixel can fall outside every basis mix).
     """
+    lowest, highest = bounds_cm if bounds_cm is not None else (_LOWEST_CM, _HIGHEST_CM)
     a = np.stack([np.ravel(low_attenuation), np.ravel(high_attenuation)], axis=1).astype(float)
-    mus = [_mu(list(BASIS), c) for c in channels]
+    mus = [_mu(list(basis), c) for c in channels]
     weights = [np.asarray(c.weights, float) for c in channels]
-    # start from polyethylene alone, by its mean high-channel attenuation
+    # start from the first basis alone, by its mean high-channel attenuation
     t = np.zeros((len(a), 2))
     t[:, 0] = a[:, 1] / float(mus[1][0] @ weights[1])
     residual = np.full_like(a, np.inf)
@@ -115,7 +121,7 @@ def basis_thickness(
         det = np.where(np.abs(det) < 1e-12, 1e-12, det)
         step0 = (jacobian[:, 1, 1] * residual[:, 0] - jacobian[:, 0, 1] * residual[:, 1]) / det
         step1 = (jacobian[:, 0, 0] * residual[:, 1] - jacobian[:, 1, 0] * residual[:, 0]) / det
-        t = np.clip(t + np.stack([step0, step1], axis=1), _LOWEST_CM, _HIGHEST_CM)
+        t = np.clip(t + np.stack([step0, step1], axis=1), lowest, highest)
     converged = np.all(np.abs(residual) < _TOLERANCE, axis=1) & np.all(np.isfinite(t), axis=1)
     shape = np.shape(low_attenuation)
     return t.reshape(*shape, 2), converged.reshape(shape)
@@ -237,17 +243,35 @@ def project_threat(
     ``thin_share`` of them are turned nearly edge-on, as the hard test set's half are.
     """
     names = classes or tuple(c.name for c in PROHIBITED)
-    bag = -np.log(np.clip(image.high, 1e-12, 1.0)) >= 0.05
+    if not _bag(image).any():
+        raise ValueError("the image holds no bag (nothing attenuates the high channel)")
+    name = names[int(rng.integers(len(names)))]
+    sprite = make_sprite(name, rng, pixel_mm, thin=bool(rng.random() < thin_share))
+    return place_sprite(image, sprite, rng)
+
+
+def place_sprite(
+    image: DualEnergyImage, sprite: Sprite, rng: np.random.Generator, *, blur_px: float = 0.7
+) -> ProjectedThreat:
+    """``sprite`` projected (with thinned counts) at a random place within the bag's outline.
+
+    ``blur_px``: the detector's blur still to apply (0 for a threat captured by a detector)."""
+    bag = _bag(image)
     if not bag.any():
         raise ValueError("the image holds no bag (nothing attenuates the high channel)")
     rows, cols = np.nonzero(bag.any(axis=1))[0], np.nonzero(bag.any(axis=0))[0]
-    name = names[int(rng.integers(len(names)))]
-    sprite = make_sprite(name, rng, pixel_mm, thin=bool(rng.random() < thin_share))
     sh, sw = sprite.shape
     for _ in range(_PLACEMENTS):  # a centre near the border can leave only empty canvas inside
         cy, cx = rng.uniform(rows[0], rows[-1]), rng.uniform(cols[0], cols[-1])
         try:
-            return project_sprite(image, sprite, round(cy - sh / 2), round(cx - sw / 2), rng=rng)
+            return project_sprite(
+                image, sprite, round(cy - sh / 2), round(cx - sw / 2), rng=rng, blur_px=blur_px
+            )
         except ValueError:
             continue
+    name = next((c.name for c in PROHIBITED if c.id == sprite.class_id), "threat")
     raise ValueError(f"no place in the bag shows any of the {name}")
+
+
+def _bag(image: DualEnergyImage) -> np.ndarray:
+    return np.asarray(-np.log(np.clip(image.high, 1e-12, 1.0)) >= 0.05)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from yangcheng.security.line import TipConfigError, TipPolicy, simulate_bag
 from yangcheng.security.line.tip import (
     as_fractions,
+    choose_threat,
     policy_of,
     project_for_review,
     threat_name,
@@ -83,3 +86,26 @@ def test_an_empty_tray_has_nothing_to_project_into() -> None:
     air = np.ones((512, 512), np.float32)
     with pytest.raises(ValueError, match="no bag"):
         project_for_review(air, air, 1, TipPolicy())
+
+
+def test_the_site_s_own_captured_threats_are_projected_from_its_library(
+    tmp_path: Path, clean_bag: tuple[np.ndarray, np.ndarray]
+) -> None:
+    from tests.security.test_threat_library import _capture
+    from yangcheng.security.threat_library import ThreatLibrary
+
+    folder = tmp_path / "lib"
+    with pytest.raises(TipConfigError) as err:
+        TipPolicy(every=1, library=str(folder))
+    assert err.value.field == "tip_library" and "holds no threat" in err.value.reason
+    capture, _ = _capture("gun", 6)
+    ThreatLibrary(folder).add(capture, "gun", "kit-gun")
+    with pytest.raises(TipConfigError, match="holds no threat of knife"):
+        TipPolicy(every=1, library=str(folder), classes=("knife",))
+    policy = TipPolicy(every=1, library=str(folder))
+    assert choose_threat(77, policy) == "kit-gun" and choose_threat(77, TipPolicy()) is None
+    low, high = clean_bag
+    first = project_for_review(low, high, 77, policy, "kit-gun")
+    again = project_for_review(low, high, 77, policy_of({"library": str(folder)}), "kit-gun")
+    assert threat_name(first) == "gun"
+    assert np.array_equal(first.image.high, again.image.high)

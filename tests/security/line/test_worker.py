@@ -159,3 +159,29 @@ def test_selected_cleared_bags_go_before_the_operators_as_they_are(
     total, queue = store.pending_reviews()
     assert total == len(decisions)  # every alarm, and every cleared bag selected
     assert {d.tracking_id for d in queue if d.route == "clear"} == set(cleared)
+
+
+def test_a_line_projects_the_site_s_library_threats_when_given_one(
+    tmp_path: Path, pool: Path
+) -> None:
+    from tests.security.test_threat_library import _capture
+    from yangcheng.security.line import TipPolicy
+    from yangcheng.security.threat_library import ThreatLibrary
+
+    library = ThreatLibrary(tmp_path / "lib")
+    library.add(_capture("knife", 8)[0], "knife", "kit-knife")
+    library.add(_capture("battery_cell", 9)[0], "battery_cell", "kit-cells")
+    tip = TipPolicy(every=1, library=str(library.folder))
+    store, worker = _worker(tmp_path, pool, batch=6, tip=tip)
+    store.enqueue(
+        [ItemEvent("L1", "XR01", 0.0, 0.0, {"kind": "pool", "index": i}) for i in range(6)]
+    )
+    worker.step()
+    tips = store.tips()
+    assert tips and worker.stats.tips == len(tips)
+    for t in tips:
+        chosen = t.projection["library_threat"]
+        assert chosen in ("kit-knife", "kit-cells") and t.projection["library"] == str(
+            library.folder
+        )
+        assert t.threat_class == {"kit-knife": "knife", "kit-cells": "battery_cell"}[chosen]

@@ -32,6 +32,11 @@ import numpy as np
 
 from yangcheng.security.objects import PROHIBITED
 from yangcheng.security.physics import DualEnergyImage
+from yangcheng.security.threat_library import (
+    ThreatLibrary,
+    choose_library_threat,
+    project_library_threat,
+)
 from yangcheng.security.threat_projection import ProjectedThreat, project_threat
 
 _PROHIBITED_NAMES = frozenset(c.name for c in PROHIBITED)
@@ -57,6 +62,9 @@ class TipPolicy:
     select_every: int = 0
     """About one cleared bag in ``select_every`` goes before the operators as it is, among
     which the projections the detector did not alarm on hide; 0: none."""
+    library: str | None = None
+    """A folder of the site's own captured threats (`threat_library`) to project instead of
+    the simulator's; None: the simulator's."""
 
     def __post_init__(self) -> None:
         if self.every < 0:
@@ -75,6 +83,11 @@ class TipPolicy:
                 )
         if not 0.0 <= self.thin_share <= 1.0:
             raise TipConfigError("tip_thin_share", f"must be in [0, 1], not {self.thin_share}")
+        if self.library is not None and not ThreatLibrary(self.library).entries(self.classes):
+            wanted = f" of {', '.join(self.classes)}" if self.classes else ""
+            raise TipConfigError(
+                "tip_library", f"the threat library at {self.library} holds no threat{wanted}"
+            )
 
     def picks(self, tracking_id: str) -> bool:
         """Whether this cleared bag gets a projection: the same answer for every worker that
@@ -110,24 +123,43 @@ def as_fractions(low: np.ndarray, high: np.ndarray) -> DualEnergyImage:
     return DualEnergyImage(low=one(low), high=one(high))
 
 
-def project_for_review(
-    low: np.ndarray, high: np.ndarray, seed: int, policy: TipPolicy
-) -> ProjectedThreat:
-    """The projected picture of a bag: the same for the same bag, seed and policy.
+def choose_threat(seed: int, policy: TipPolicy) -> str | None:
+    """The library threat a projection will show (None: a simulated one), drawn apart from
+    the picture's own random stream so the picture can be made again from the seed."""
+    if policy.library is None:
+        return None
+    rng = np.random.default_rng([seed, 1])
+    return choose_library_threat(rng, ThreatLibrary(policy.library), policy.classes)
 
-    Raises ValueError where the picture holds no bag to project into."""
+
+def project_for_review(
+    low: np.ndarray,
+    high: np.ndarray,
+    seed: int,
+    policy: TipPolicy,
+    library_threat: str | None = None,
+) -> ProjectedThreat:
+    """The projected picture of a bag: the same for the same bag, seed, policy and threat.
+
+    Raises ValueError where the picture holds no bag to project into, or the library no
+    longer holds the threat."""
     rng = np.random.default_rng(seed)
-    return project_threat(
-        as_fractions(low, high), rng, classes=policy.classes, thin_share=policy.thin_share
-    )
+    image = as_fractions(low, high)
+    if library_threat is not None:
+        if policy.library is None:
+            raise ValueError(f"library threat {library_threat!r} named without a library")
+        return project_library_threat(image, rng, ThreatLibrary(policy.library), library_threat)
+    return project_threat(image, rng, classes=policy.classes, thin_share=policy.thin_share)
 
 
 def policy_of(projection: Mapping[str, Any]) -> TipPolicy:
     """The policy a stored projection was made with (`Tip.projection`)."""
     classes = projection.get("classes")
+    library = projection.get("library")
     return TipPolicy(
         classes=None if classes is None else tuple(str(c) for c in classes),
         thin_share=float(projection.get("thin_share", 0.1)),
+        library=None if library is None else str(library),
     )
 
 

@@ -19,7 +19,13 @@ from yangcheng.security.detect.inputs import DetectorInputError
 from yangcheng.security.line.routing import RoutedItem, RoutingPolicy, fail_safe
 from yangcheng.security.line.scanner import LineScanner, ScanError, ScannedBag
 from yangcheng.security.line.store import ClaimedItem, Decision, LineStore, Tip
-from yangcheng.security.line.tip import TipPolicy, project_for_review, threat_name, tip_seed
+from yangcheng.security.line.tip import (
+    TipPolicy,
+    choose_threat,
+    project_for_review,
+    threat_name,
+    tip_seed,
+)
 
 
 @dataclass(frozen=True)
@@ -146,10 +152,11 @@ class LineWorker:
         policy = self.config.tip
         seed = tip_seed(item.tracking_id)
         try:
-            projected = project_for_review(bag.low, bag.high, seed, policy)
+            threat = choose_threat(seed, policy)
+            projected = project_for_review(bag.low, bag.high, seed, policy, threat)
             routed = self._route(replace(bag, low=projected.image.low, high=projected.image.high))
         except (DetectorInputError, ValueError):
-            return  # nothing to project into (an empty tray): this bag lends no test
+            return  # nothing to project into (an empty tray), or an empty library: no test
         self.store.add_tip(
             Tip(
                 tip_id=f"{item.scanner_id}-{uuid.uuid4().hex[:12]}",
@@ -158,7 +165,12 @@ class LineWorker:
                 threat_class=threat_name(projected),
                 threat_box=[float(v) for v in projected.annotation.bbox_xywh],
                 seed=seed,
-                projection={"classes": policy.classes, "thin_share": policy.thin_share},
+                projection={
+                    "classes": policy.classes,
+                    "thin_share": policy.thin_share,
+                    "library": policy.library,
+                    "library_threat": threat,
+                },
                 route=routed.route,
                 reasons=routed.reasons,
                 bag_score=routed.bag_score,
