@@ -313,6 +313,19 @@ def test_security_scanner_project_writes_threat_bags_from_clean_ones(run, tmp_pa
     assert bad.exit_code == 2 and "umbrella" in bad.output
     missing = run(*args, "--name", "nowhere")
     assert missing.exit_code == 2 and "no scanner profile 'nowhere'" in missing.output
+    from tests.security.test_threat_library import _capture
+    from yangcheng.security.objects import object_class
+    from yangcheng.security.threat_library import ThreatLibrary
+
+    empty = run(*args[:-1], str(tmp_path / "kit"), "--library", str(tmp_path / "lib"))
+    assert empty.exit_code == 2 and "holds no threat" in empty.output
+    ThreatLibrary(tmp_path / "lib").add(_capture("knife", 5)[0], "knife", "kit-knife")
+    kit = run(*args[:-1], str(tmp_path / "kit"), "--library", str(tmp_path / "lib"))
+    assert kit.exit_code == 0, kit.output
+    labels = [json.loads(p.read_text()) for p in (tmp_path / "kit" / "labels").glob("*.json")]
+    knife = object_class("knife").id
+    ids = [a["class_id"] for label in labels for a in label["annotations"]]
+    assert ids and set(ids) == {knife}
 
 
 def test_security_threats_add_list_remove_and_a_line_that_projects_them(

@@ -4,13 +4,16 @@ read as the reference scanner's, `security.scanner_profile`)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from yangcheng.cli_security import security_app
+
+if TYPE_CHECKING:
+    from yangcheng.security.threat_library import ThreatLibrary
 
 scanner_app = typer.Typer(
     help="Scanner profiles: read another scanner's images as the detector's reference scanner.",
@@ -34,6 +37,23 @@ def _pair(text: str, option: str) -> tuple[float, float]:
             param_hint=option,
         )
     return values[0], values[1]
+
+
+def _threat_library(
+    folder: Path | None, classes: tuple[str, ...] | None = None
+) -> ThreatLibrary | None:
+    """The library ``--library`` names, refused at once when it holds none of the threats."""
+    if folder is None:
+        return None
+    from yangcheng.security.threat_library import ThreatLibrary
+
+    library = ThreatLibrary(folder)
+    if not library.entries(classes):
+        wanted = f" of {', '.join(classes)}" if classes else ""
+        raise typer.BadParameter(
+            f"the threat library at {folder} holds no threat{wanted}", param_hint="--library"
+        )
+    return library
 
 
 @scanner_app.command("fit")
@@ -123,6 +143,13 @@ def calibrate_command(
         ),
     ] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the projected threats.")] = 0,
+    library: Annotated[
+        Path | None,
+        typer.Option(
+            help="Project the site's own captured threats from this library folder "
+            "(`security threats add`) instead of the simulator's."
+        ),
+    ] = None,
 ) -> None:
     """Fix this scanner's own alarm thresholds on bags it scanned whose contents are known,
     and keep them in its profile."""
@@ -145,13 +172,14 @@ def calibrate_command(
         raise typer.BadParameter(str(exc.args[0]), param_hint="--name") from None
     except InvalidCaptures as exc:
         raise typer.BadParameter(str(exc), param_hint="--captures") from None
+    threats = _threat_library(library)
     detector = XrayDetector()
     try:
         with Progress(console=console) as bar:
             task = bar.add_task(f"{len(bags)} bags through {name}", total=len(bags))
             profile, figures = calibrate_operating_point(
                 profile, bags, detector, lambda n: bar.advance(task, n),
-                projected=project, seed=seed,
+                projected=project, seed=seed, library=threats,
             )  # fmt: skip
     except InvalidCaptures as exc:
         raise typer.BadParameter(str(exc), param_hint="--captures") from None
@@ -194,6 +222,13 @@ def project_command(
         str | None, typer.Option(help="Threat classes to draw from, comma-separated; all: unset.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the projected threats.")] = 0,
+    library: Annotated[
+        Path | None,
+        typer.Option(
+            help="Project the site's own captured threats from this library folder "
+            "(`security threats add`) instead of the simulator's."
+        ),
+    ] = None,
 ) -> None:
     """Make threat bags from a scanner's clean bags by threat image projection (for screener
     training libraries, or anything that reads a generated dataset); re-running resumes."""
@@ -229,6 +264,7 @@ def project_command(
             written = write_projected_bags(
                 bags, out, per_clean, threats=threats, profile=profile, classes=chosen,
                 seed=seed, progress=lambda n: bar.advance(task, n),
+                library=_threat_library(library, chosen),
             )  # fmt: skip
     except InvalidCaptures as exc:
         raise typer.BadParameter(str(exc), param_hint="--captures") from None

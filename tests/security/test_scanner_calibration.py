@@ -100,6 +100,25 @@ def test_projected_threats_count_as_threat_bags_the_threshold_must_alarm(
     assert point["threshold"] <= plain_point["threshold"]  # more bags to miss none of
     assert point["false_alarm_rate"] >= plain_point["false_alarm_rate"]
     assert again.operating_point["threshold"] == point["threshold"]
+    assert point["projected_from"] == "simulator" and plain_point["projected_from"] is None
+
+
+def test_a_site_s_own_captured_threats_can_be_the_projected_ones(
+    profile_b: ScannerProfile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.security.test_threat_library import _capture
+    from yangcheng.security.threat_library import ThreatLibrary
+
+    monkeypatch.setattr(scanner_calibration, "MIN_BAGS", 2)
+    captures = read_captures(_captures(tmp_path, 8))
+    library = ThreatLibrary(tmp_path / "kit")
+    library.add(_capture("pepper_spray", 4)[0], "pepper_spray", "kit-spray")
+    profile, figures = calibrate_operating_point(
+        profile_b, captures, XrayDetector(), projected=1, library=library
+    )
+    assert profile.operating_point is not None
+    assert profile.operating_point["projected_from"] == str(library.folder)
+    assert figures["projected_threat_bags"] == sum(not c.threat for c in captures)
 
 
 @pytest.mark.parametrize(

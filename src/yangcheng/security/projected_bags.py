@@ -28,7 +28,7 @@ from yangcheng.security.scanner_calibration import (
     read_capture_image,
 )
 from yangcheng.security.scanner_profile import ScannerProfile
-from yangcheng.security.threat_projection import project_threat
+from yangcheng.security.threat_library import ThreatLibrary, project_some_threat
 
 __all__ = ["write_projected_bags"]
 
@@ -53,6 +53,7 @@ def write_projected_bags(
     classes: tuple[str, ...] | None = None,
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
+    library: ThreatLibrary | None = None,
 ) -> int:
     """Write the projected bags not yet under ``out``; returns how many were written."""
     if per_clean < 1 or threats < 1:
@@ -72,7 +73,9 @@ def write_projected_bags(
             bag, annotations = image, []
             for _ in range(threats):
                 try:
-                    tip = project_threat(bag, rng, classes=classes, thin_share=THIN_SHARE)
+                    tip = project_some_threat(
+                        bag, rng, library, classes=classes, thin_share=THIN_SHARE
+                    )
                 except ValueError as exc:
                     where = f"captures line {capture.line}"
                     raise InvalidCaptures(

@@ -42,7 +42,7 @@ from yangcheng.security.detect.infer import XrayDetector
 from yangcheng.security.detect.inputs import DetectorInputError
 from yangcheng.security.physics import DualEnergyImage
 from yangcheng.security.scanner_profile import ScannerProfile
-from yangcheng.security.threat_projection import project_threat
+from yangcheng.security.threat_library import ThreatLibrary, project_some_threat
 
 __all__ = [
     "MIN_BAGS",
@@ -104,10 +104,12 @@ def calibrate_operating_point(
     *,
     projected: int = 0,
     seed: int = 0,
+    library: ThreatLibrary | None = None,
 ) -> tuple[ScannerProfile, dict[str, Any]]:
     """The profile with thresholds of its own, and the figures at them and at the model's.
 
-    ``projected``: threat bags made from each clean capture by threat image projection.
+    ``projected``: threat bags made from each clean capture by threat image projection, of
+    the site's own captured threats where ``library`` is given, else the simulator's.
     """
     if projected < 0:
         raise ValueError(f"projected must be 0 or more, got {projected}")
@@ -129,7 +131,9 @@ def calibrate_operating_point(
         )
         for c in captures
     )
-    return operating_point(profile, bags, detector, progress, projected=projected, seed=seed)
+    return operating_point(
+        profile, bags, detector, progress, projected=projected, seed=seed, library=library
+    )
 
 
 def operating_point(
@@ -140,6 +144,7 @@ def operating_point(
     *,
     projected: int = 0,
     seed: int = 0,
+    library: ThreatLibrary | None = None,
 ) -> tuple[ScannerProfile, dict[str, Any]]:
     """``calibrate_operating_point`` on bags in memory: (where, raw low, raw high, threat)."""
     results = []
@@ -161,7 +166,7 @@ def operating_point(
         results.append(score(where, image, threat))
         for _ in range(0 if threat else projected):
             try:
-                tip = project_threat(image, rng, thin_share=THIN_SHARE).image
+                tip = project_some_threat(image, rng, library, thin_share=THIN_SHARE).image
             except ValueError as exc:  # an empty belt image: nothing to project into
                 raise InvalidCaptures(where, f"cannot project a threat into it: {exc}") from None
             results.append(score(where, tip, True))
@@ -177,6 +182,9 @@ def operating_point(
         "model": detector.files.onnx.name,
         "threat_bags": own.threat_bags,
         "projected_threat_bags": projected * own.clean_bags,
+        "projected_from": None
+        if not projected
+        else (str(library.folder) if library is not None else "simulator"),
         "clean_bags": own.clean_bags,
         "missed": own.missed,
         "false_alarm_rate": round(own.false_alarm_rate, 4),

@@ -34,6 +34,7 @@ from yangcheng.security.threat_projection import (
     ProjectedThreat,
     basis_thickness,
     place_sprite,
+    project_threat,
 )
 
 DENOISE_PX = 1.0
@@ -225,3 +226,18 @@ def project_library_threat(
 
     posed = Sprite(sprite.class_id, [(name, pose(plane)) for name, plane in sprite.layers])
     return place_sprite(image, posed, rng, blur_px=0.0)
+
+
+def project_some_threat(
+    image: DualEnergyImage,
+    rng: np.random.Generator,
+    library: ThreatLibrary | None = None,
+    *,
+    classes: tuple[str, ...] | None = None,
+    thin_share: float = 0.0,
+) -> ProjectedThreat:
+    """A threat of the site's library where one is given, else the simulator's (posed with
+    ``thin_share`` edge-on): for everything that makes threat bags from clean ones."""
+    if library is None:
+        return project_threat(image, rng, classes=classes, thin_share=thin_share)
+    return project_library_threat(image, rng, library, choose_library_threat(rng, library, classes))
