@@ -8,11 +8,20 @@ aluminium path lengths that attenuate both channels as the threat does (the same
 decomposition as the bag's). So a captured threat keeps its own effective Z and beam
 hardening when projected behind a bag, which multiplying transmissions would not.
 
-A capture already carries the detector's blur, so it is projected without more; its noise is
-smoothed (``DENOISE_PX``) before decomposition, since the bag's thinned photons give the
-projected pixels their noise. Metals need a heavier pair than the bag's: where polyethylene
-and aluminium would need much negative polyethylene (effective Z above aluminium's), the
-pixel is read as aluminium and steel, and a saturated pixel as steel by its high channel.
+A capture already carries the detector's blur, so it is projected without more. Its noise is
+smoothed (``DENOISE_PX``) before it is decomposed, since the bag's thinned photons give the
+projected pixels their noise; the smoothed pair sets each pixel's mix, and the raw high
+channel (the photon-rich one) how much of it, so thin steel keeps its edges. Metals need a
+heavier pair than the bag's: where polyethylene and aluminium would need much negative
+polyethylene (effective Z above aluminium's), the pixel is read as aluminium and steel, and
+a saturated pixel as steel by its high channel.
+
+Measured (`benchmarks/security/threat_library.py`, 184 threats of the 23 classes captured
+with noise): inside the threat, effective Z a median 0.15 off the simulator's own threat
+projected at the same place, against 0.37 for the product of transmissions, and attenuation
+0.7 % off against 1.0 %. Solid steel (handcuffs, pliers, ammunition, wrenches) is the
+exception: 0.6-1.0 off in Z against the product's 0.2-0.5, as a starved low channel under
+thick steel leaves its mix to the smoothing.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from yangcheng.security.threat_projection import (
 )
 
 DENOISE_PX = 1.0
+AMOUNT_PX: float | None = 0.5
 """Smoothing of a capture's attenuation before it is decomposed (its noise is not the threat)."""
 MIN_ATTENUATION = 0.03
 """High-channel -ln T above which a capture's pixel is part of the threat (the tray is air)."""
@@ -52,6 +62,8 @@ LIBRARY_BASIS: tuple[Material, Material, Material] = (
 metals as the bag's basis does; steel and aluminium, the heavier metals a knife or a gun is."""
 _METAL_PAIR = (BASIS[1], MATERIALS["steel"])
 _METAL_BOUNDS_CM = (np.array([-5.0, -1.0]), np.array([100.0, 30.0]))
+_SCALE_RANGE = (0.2, 5.0)
+"""How far a pixel's raw high channel may rescale its smoothed mix (noise, not material)."""
 _SLACK_CM = 0.3
 """How much negative of a pair's lighter basis still counts as that pair's mix."""
 _PROHIBITED_NAMES = frozenset(c.name for c in PROHIBITED)
@@ -114,12 +126,31 @@ def sprite_from_capture(image: DualEnergyImage, class_name: str) -> CapturedThre
         raise CaptureError("the threat touches the capture's edge: it is cut off; scan it whole")
     inside = mask[window]
     paths = _decompose(a_low[window][inside], a_high[window][inside])
+    # the mix from the smoothed pair, the amount from the raw high channel (the one with the
+    # photons): smoothed, a thin steel edge spreads into the air beside it
+    raw_high = -np.log(np.clip(high, floor, 1.0))
+    paths = _match_high(paths, raw_high[window][inside])
     layers = []
     for k, m in enumerate(LIBRARY_BASIS):
         plane = np.zeros(inside.shape, np.float32)
         plane[inside] = paths[:, k]
         layers.append((m.name, plane))
     return CapturedThreat(Sprite(object_class(class_name).id, layers), int(rows[0]), int(cols[0]))
+
+
+def _match_high(paths: np.ndarray, target: np.ndarray, iterations: int = 8) -> np.ndarray:
+    """``paths`` scaled per pixel so the high channel's -ln T is ``target`` (Newton on the
+    scale; beam hardening makes it not quite linear)."""
+    weights = np.asarray(HIGH.weights, float)
+    mu = np.stack([m.mu_per_cm(HIGH.energy_kev) for m in LIBRARY_BASIS])
+    scale = np.ones(len(paths))
+    for _ in range(iterations):
+        beam = np.exp(-((paths * scale[:, None]) @ mu)) * weights
+        total = beam.sum(axis=1)
+        slope = ((beam @ mu.T) * paths).sum(axis=1) / total
+        step = (target + np.log(total)) / np.where(np.abs(slope) < 1e-9, 1e-9, slope)
+        scale = np.clip(scale + step, _SCALE_RANGE[0], _SCALE_RANGE[1])
+    return paths * scale[:, None]
 
 
 def _decompose(a_low: np.ndarray, a_high: np.ndarray) -> np.ndarray:
