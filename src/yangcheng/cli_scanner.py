@@ -39,20 +39,28 @@ def _pair(text: str, option: str) -> tuple[float, float]:
     return values[0], values[1]
 
 
+LibraryOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Project the site's own captured threats from this library folder "
+        "(`security threats add`) instead of the simulator's."
+    ),
+]
+
+
 def _threat_library(
     folder: Path | None, classes: tuple[str, ...] | None = None
 ) -> ThreatLibrary | None:
     """The library ``--library`` names, refused at once when it holds none of the threats."""
     if folder is None:
         return None
-    from yangcheng.security.threat_library import ThreatLibrary
+    from yangcheng.security.threat_library import CaptureError, ThreatLibrary
 
     library = ThreatLibrary(folder)
-    if not library.entries(classes):
-        wanted = f" of {', '.join(classes)}" if classes else ""
-        raise typer.BadParameter(
-            f"the threat library at {folder} holds no threat{wanted}", param_hint="--library"
-        )
+    try:
+        library.holding(classes)
+    except CaptureError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--library") from None
     return library
 
 
@@ -143,13 +151,7 @@ def calibrate_command(
         ),
     ] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the projected threats.")] = 0,
-    library: Annotated[
-        Path | None,
-        typer.Option(
-            help="Project the site's own captured threats from this library folder "
-            "(`security threats add`) instead of the simulator's."
-        ),
-    ] = None,
+    library: LibraryOption = None,
 ) -> None:
     """Fix this scanner's own alarm thresholds on bags it scanned whose contents are known,
     and keep them in its profile."""
@@ -222,13 +224,7 @@ def project_command(
         str | None, typer.Option(help="Threat classes to draw from, comma-separated; all: unset.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the projected threats.")] = 0,
-    library: Annotated[
-        Path | None,
-        typer.Option(
-            help="Project the site's own captured threats from this library folder "
-            "(`security threats add`) instead of the simulator's."
-        ),
-    ] = None,
+    library: LibraryOption = None,
 ) -> None:
     """Make threat bags from a scanner's clean bags by threat image projection (for screener
     training libraries, or anything that reads a generated dataset); re-running resumes."""

@@ -228,6 +228,14 @@ class ThreatLibrary:
                 out.append(entry)
         return out
 
+    def holding(self, classes: tuple[str, ...] | None = None) -> list[LibraryThreat]:
+        """``entries``, refused when there are none: a library to project from must hold one."""
+        entries = self.entries(classes)
+        if not entries:
+            wanted = f" of {', '.join(classes)}" if classes else ""
+            raise CaptureError(f"the threat library at {self.folder} holds no threat{wanted}")
+        return entries
+
     def sprite(self, threat_id: str) -> Sprite:
         card = self.folder / f"{threat_id}.json"
         if not card.exists():
@@ -246,10 +254,7 @@ def choose_library_threat(
     rng: np.random.Generator, library: ThreatLibrary, classes: tuple[str, ...] | None = None
 ) -> str:
     """A threat of the library (of ``classes``), at random: its id."""
-    entries = library.entries(classes)
-    if not entries:
-        wanted = f" of {', '.join(classes)}" if classes else ""
-        raise CaptureError(f"the threat library at {library.folder} holds no threat{wanted}")
+    entries = library.holding(classes)
     return entries[int(rng.integers(len(entries)))].id
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from yangcheng.security.objects import PROHIBITED
 from yangcheng.security.physics import DualEnergyImage
 from yangcheng.security.threat_library import (
+    CaptureError,
     ThreatLibrary,
     choose_library_threat,
     project_library_threat,
@@ -83,11 +84,11 @@ class TipPolicy:
                 )
         if not 0.0 <= self.thin_share <= 1.0:
             raise TipConfigError("tip_thin_share", f"must be in [0, 1], not {self.thin_share}")
-        if self.library is not None and not ThreatLibrary(self.library).entries(self.classes):
-            wanted = f" of {', '.join(self.classes)}" if self.classes else ""
-            raise TipConfigError(
-                "tip_library", f"the threat library at {self.library} holds no threat{wanted}"
-            )
+        if self.library is not None:
+            try:
+                ThreatLibrary(self.library).holding(self.classes)
+            except CaptureError as exc:
+                raise TipConfigError("tip_library", str(exc)) from None
 
     def picks(self, tracking_id: str) -> bool:
         """Whether this cleared bag gets a projection: the same answer for every worker that
