@@ -177,6 +177,8 @@ def test_security_line_run_status_and_labels(run, tmp_path: Path) -> None:
     tips = run("security", "line", "tips", "--window-days", "1")
     assert tips.exit_code == 0, tips.output
     assert tips.output.startswith(f"{projected.group(1)} test threats")
+    targeted = run("security", "line", "tips", "--window-days", "1", "--target", "0.8")
+    assert targeted.exit_code == 0 and targeted.output.startswith(f"{projected.group(1)} test")
     status = run("security", "line", "status", "--window-min", "30")
     assert status.exit_code == 0, status.output
     assert status.output.startswith("12 decided")

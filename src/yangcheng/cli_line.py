@@ -239,6 +239,14 @@ def status(
 def tips(
     window_days: Annotated[float, typer.Option(min=0.001, help="Days to look back.")] = 30,
     store: Annotated[str | None, typer.Option(help="A SQLite file or PostgreSQL URL.")] = None,
+    target: Annotated[
+        float | None,
+        typer.Option(
+            min=0.01,
+            max=1.0,
+            help="Required hit rate: flag operators whose 95 % interval lies wholly below it.",
+        ),
+    ] = None,
 ) -> None:
     """Threat image projection: each operator's hit rate, and the detector's per class."""
     from yangcheng.security.line import LineStore
@@ -252,15 +260,15 @@ def tips(
         f"{f.operators_where_detector_missed.text()} · detector {f.detector.text()}"
     )
     table = Table(title="operators' hit rate (95 % interval)")
-    for col in ("operator", "all tests", "detector alarmed", "detector missed"):
+    columns = ["operator", "all tests", "detector alarmed", "detector missed"]
+    columns += [] if target is None else [f"below {100 * target:.0f} %"]
+    for col in columns:
         table.add_column(col, justify="left" if col == "operator" else "right")
     for o in f.by_operator:
-        table.add_row(
-            o.operator,
-            o.hits.text(),
-            o.hits_where_detector_alarmed.text(),
-            o.hits_where_detector_missed.text(),
-        )
+        row = [o.hits.text(), o.hits_where_detector_alarmed.text()]
+        row += [o.hits_where_detector_missed.text()]
+        row += [] if target is None else ["yes" if o.hits.below(target) else "no"]
+        table.add_row(o.operator, *row)
     console.print(table)
     table = Table(title="threat classes")
     for col in ("class", "projected", "detector alarmed", "operators hit"):

@@ -127,6 +127,14 @@ def test_the_report_counts_hits_per_operator_and_the_detector_s_catches(tip_run:
     )
     labels = CAPS["security.line.labels"].invoke({}).labels
     assert [row["tracking_id"] for row in labels] == [tips[0].of_tracking_id]
+    judged = CAPS["security.line.tips"].invoke({"window_days": 1, "target_hit_rate": 0.9})
+    flags = {o.operator: o.below_target for o in judged.by_operator}
+    assert flags[ANN.email] is False  # 1 of 1
+    assert flags[BO.email] is (len(tips) - 1 >= 2)  # 0 of n: below 90 % once n >= 2
+    tiles = {t.label: t for t in judged.dashboard.tiles}
+    assert tiles["Below target"].value == int(flags[BO.email])
+    assert judged.dashboard.tables[0].columns[-1] == "below 90 %"
+    assert report.by_operator[0].below_target is None  # no target asked
     assert len(report.dashboard.tables[0].rows) == 2
 
 

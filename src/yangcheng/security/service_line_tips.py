@@ -22,6 +22,13 @@ class TipsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     window_days: float = Field(default=30, gt=0, le=3660)
+    target_hit_rate: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="The site's required hit rate: an operator whose hit rate's 95 % interval "
+        "lies wholly below it is flagged (below_target).",
+    )
 
 
 class RateOut(BaseModel):
@@ -34,6 +41,9 @@ class RateOut(BaseModel):
 class OperatorOut(BaseModel):
     operator: str
     hits: RateOut
+    below_target: bool | None = Field(
+        default=None, description="With target_hit_rate: below it beyond chance."
+    )
     hits_where_detector_alarmed: RateOut
     hits_where_detector_missed: RateOut
 
@@ -83,6 +93,9 @@ def tips(req: TipsRequest) -> TipsResponse:
             OperatorOut(
                 operator=o.operator,
                 hits=_out(o.hits),
+                below_target=None
+                if req.target_hit_rate is None
+                else o.hits.below(req.target_hit_rate),
                 hits_where_detector_alarmed=_out(o.hits_where_detector_alarmed),
                 hits_where_detector_missed=_out(o.hits_where_detector_missed),
             )
@@ -99,7 +112,7 @@ def tips(req: TipsRequest) -> TipsResponse:
         ],
         selected=selected,
         found_in_selected=_out(found),
-        dashboard=_dashboard(f, req.window_days, now, selected, found),
+        dashboard=_dashboard(f, req.window_days, now, selected, found, req.target_hit_rate),
     )
 
 
@@ -115,7 +128,12 @@ def _share_tile(label: str, rate: Rate, hint: str) -> Tile:
 
 
 def _dashboard(
-    f: TipFigures, window_days: float, now: float, selected: int, found: Rate
+    f: TipFigures,
+    window_days: float,
+    now: float,
+    selected: int,
+    found: Rate,
+    target: float | None,
 ) -> Dashboard:
     tiles = [
         Tile(
@@ -145,9 +163,21 @@ def _dashboard(
             f"({selected} selected in the window)",
         ),
     ]
+    flagged = [] if target is None else [o.operator for o in f.by_operator if o.hits.below(target)]
+    if target is not None:
+        tiles.append(
+            Tile(
+                label="Below target",
+                value=len(flagged),
+                unit="operators",
+                level="alarm" if flagged else "ok",
+                hint=f"hit rate below {100 * target:.0f} % beyond chance (95 % interval)",
+            )
+        )
     operators = Table(
         title="Operators (hit rate, 95 % interval)",
-        columns=["operator", "all tests", "detector alarmed", "detector missed"],
+        columns=["operator", "all tests", "detector alarmed", "detector missed"]
+        + ([] if target is None else [f"below {100 * target:.0f} %"]),
         rows=[
             [
                 o.operator,
@@ -155,6 +185,7 @@ def _dashboard(
                 o.hits_where_detector_alarmed.text(),
                 o.hits_where_detector_missed.text(),
             ]
+            + ([] if target is None else ["yes" if o.operator in flagged else "no"])
             for o in f.by_operator
         ],
     )

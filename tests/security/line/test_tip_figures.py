@@ -34,3 +34,10 @@ def test_a_rate_s_interval_is_exact_and_wide_for_few_tests() -> None:
     lo, hi = Rate(9, 10).interval  # type: ignore[misc]
     assert lo == pytest.approx(0.555, abs=0.001) and hi == pytest.approx(0.9975, abs=0.001)
     assert Rate(10, 10).interval == (pytest.approx(0.6915, abs=0.001), 1.0)
+
+
+def test_an_operator_is_flagged_below_target_only_beyond_chance() -> None:
+    assert not Rate(7, 10).below(0.8)  # 70 % of 10: the interval reaches 93 %
+    assert Rate(70, 100).below(0.8)  # 70 % of 100: the interval stops at 79 %
+    assert not Rate(0, 0).below(0.8)
+    assert not Rate(95, 100).below(0.9)

@@ -35,6 +35,12 @@ class Rate:
     def interval(self) -> tuple[float, float] | None:
         return proportion_interval(self.k, self.n) if self.n else None
 
+    def below(self, target: float) -> bool:
+        """Whether the share is below ``target`` beyond chance: its whole interval is under it
+        (a few misses in few tests are not enough to flag a screener)."""
+        interval = self.interval
+        return interval is not None and interval[1] < target
+
     def text(self) -> str:
         """'92 % (23/25; 74-99)': share, counts and interval, or '-' with nothing to count."""
         if self.share is None or self.interval is None:
