@@ -4,7 +4,9 @@
 processes into this installation's line store (run it as a job: it takes as long as the belt
 does). The line's dashboard (``security.line.status``) and the operators' review queue
 (``security.line.reviews`` / ``review_item`` / ``verdict``) read and write the same store, and
-``security.line.labels`` hands the verdicts back as labels for retraining the detector.
+``security.line.labels`` hands the verdicts back as labels for retraining the detector. Test
+threats projected into cleared bags (``tip_every``, `security.line.tip`) wait in the same
+queue; their verdicts are revealed and scored apart (``security.line.tips``).
 """
 
 from __future__ import annotations
@@ -582,8 +584,10 @@ CAPABILITIES = (
         "into this installation's line store; worker processes lease items, detect and route "
         "them (clear / divert to manual inspection / stop the belt for firearms and "
         "explosives). A killed worker is restarted and its items are taken over; none is lost "
-        "or decided twice. Returns throughput, latency and routes. It runs as a job (the "
-        "console's Try submits one).",
+        "or decided twice. With tip_every, cleared bags lend their pictures to projected test "
+        "threats for the operators (security.line.tips reports them); with select_every, "
+        "cleared bags are also shown to operators as they are. Returns throughput, latency and "
+        "routes. It runs as a job (the console's Try submits one).",
         request_model=LineRunRequest,
         response_model=LineRunResponse,
         handler=run,
