@@ -94,6 +94,14 @@ def test_two_feeders_sharing_a_store_do_not_close_each_others_feed(location: str
     assert store.feed_open()
 
 
+def _decided(store: LineStore, routes: list[tuple[str, float]]) -> list[str]:
+    """Items scanned at 0 and decided on these routes at these times; their tracking ids."""
+    ids = store.enqueue(_events(len(routes)), now=0.0)
+    for item, (route, at) in zip(store.claim("w", len(routes), 30, now=0.0), routes, strict=True):
+        store.decide(item, _routed(route), "w", deadline_s=8, now=at)
+    return ids
+
+
 def _tip(tip_id: str, of: str, at: float, route: str = "clear", **kw: object) -> Tip:
     fields: dict[str, object] = {
         "tip_id": tip_id,
@@ -120,11 +128,7 @@ def test_projected_test_threats_wait_among_the_alarms_and_never_become_labels(
     location: str,
 ) -> None:
     store = LineStore(location)
-    ids = store.enqueue(_events(3), now=0.0)
-    a, b, c = store.claim("w", 3, 30, now=0.0)
-    store.decide(a, _routed("divert"), "w", deadline_s=8, now=1.0)
-    store.decide(b, _routed("clear"), "w", deadline_s=8, now=1.0)
-    store.decide(c, _routed("divert"), "w", deadline_s=8, now=3.0)
+    ids = _decided(store, [("divert", 1.0), ("clear", 1.0), ("divert", 3.0)])
     store.add_tip(_tip("XR01-tip000000001", ids[1], at=2.0))
     store.add_tip(_tip("XR01-tip000000002", ids[1], at=2.5, route="divert"))
     total, queue = store.pending_reviews()
@@ -165,11 +169,7 @@ def test_selected_cleared_bags_are_judged_like_alarms_and_kept_out_of_the_false_
     from yangcheng.security.line.metrics import line_figures
 
     store = LineStore(location)
-    ids = store.enqueue(_events(3), now=0.0)
-    a, b, c = store.claim("w", 3, 30, now=0.0)
-    store.decide(a, _routed("divert"), "w", deadline_s=8, now=1.0)
-    store.decide(b, _routed("clear"), "w", deadline_s=8, now=2.0)
-    store.decide(c, _routed("clear"), "w", deadline_s=8, now=3.0)
+    ids = _decided(store, [("divert", 1.0), ("clear", 2.0), ("clear", 3.0)])
     store.select(ids[1], now=2.0)
     total, queue = store.pending_reviews()
     assert total == 2 and [d.tracking_id for d in queue] == ids[:2]
