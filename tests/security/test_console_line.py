@@ -110,6 +110,9 @@ def test_a_test_threat_is_revealed_after_the_verdict_before_the_next_item(
     shown = client.get(sent.headers["location"]).text
     assert 'id="notice"' in shown and "this was a test" in shown and "is a miss" in shown
     assert f"TIP: {tip.threat_class}" in shown
+    following = re.search(r'id="next-item" href="([^"]+)"', shown)
+    assert following and following.group(1).startswith("/console/review/security-alarms")
+    assert tip.tip_id not in following.group(1).split("?")[0]
     judged = LineStore(line_folder() / "line.db").tip_of(tip.tip_id)
     assert judged is not None and judged.hit is False
     assert judged.operator == "screener@airport.example"

@@ -125,6 +125,10 @@ def item_page(
     except Missing:
         return not_found(request, viewer, "item", item_id, review_url(page))
     ctx["judged"] = judged[:200]
+    item = ctx.get("item")
+    if item is not None and item.notice and judged == item_id:
+        # the operator reads the notice, then goes on where the verdict would have taken them
+        ctx["next_url"] = _next_url(request, viewer, page, item_id)
     return render(request, "review_item.html", ctx, status_code=ctx["status"])
 
 
