@@ -34,6 +34,20 @@ def test_raw_key_is_not_stored(app, make_key: KeyMaker) -> None:
         assert raw.startswith(f"yc_{key.prefix}_")
 
 
+def test_a_prefix_of_digits_alone_is_found_as_a_prefix_not_an_id(app, make_key: KeyMaker) -> None:
+    """About 1 key in 280 has a prefix with no hex letter; revoking it by prefix must work."""
+    make_key("finance")
+    make_key("finance")
+    with app.state.platform.db.session() as s:
+        first, second = s.scalars(select(ApiKey).order_by(ApiKey.id)).all()
+        second.prefix = "000000000001"  # digits, and the other key's id read as a number
+        s.flush()
+        assert auth.revoke_key(s, "000000000001") is second
+        assert second.revoked_at is not None and first.revoked_at is None
+        assert auth.revoke_key(s, str(first.id)) is first  # no such prefix: the id
+        assert auth.revoke_key(s, "999999999999") is None
+
+
 def test_unknown_scope_is_refused(app) -> None:
     with pytest.raises(auth.InvalidScope, match="'payments'"), app.state.platform.db.session() as s:
         auth.create_key(s, email="a@b.cn", organisation="O", scopes="finance,payments")

@@ -156,9 +156,14 @@ def revoke_key(session: Session, key_id_or_prefix: str | int) -> ApiKey | None:
 
 
 def _find_key(session: Session, key_id_or_prefix: str | int) -> ApiKey | None:
-    if isinstance(key_id_or_prefix, int) or str(key_id_or_prefix).isdigit():
+    """By prefix first: a prefix is 12 hex digits, and about 1 in 280 has no letter in it, so
+    a string of digits is an id only where no key has it as its prefix."""
+    if isinstance(key_id_or_prefix, int):
+        return session.get(ApiKey, key_id_or_prefix)
+    found = session.scalar(select(ApiKey).where(ApiKey.prefix == key_id_or_prefix))
+    if found is None and key_id_or_prefix.isdigit():
         return session.get(ApiKey, int(key_id_or_prefix))
-    return session.scalar(select(ApiKey).where(ApiKey.prefix == str(key_id_or_prefix)))
+    return found
 
 
 class Authenticator:
