@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from yangcheng.security.detect.inputs import transmission
+from yangcheng.security.line.conveyor import LineConfigError
 from yangcheng.security.objects import PROHIBITED
 from yangcheng.security.physics import DualEnergyImage
 from yangcheng.security.threat_library import (
@@ -43,11 +45,8 @@ from yangcheng.security.threat_projection import ProjectedThreat, project_threat
 _PROHIBITED_NAMES = frozenset(c.name for c in PROHIBITED)
 
 
-class TipConfigError(ValueError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
+class TipConfigError(LineConfigError):
+    """A projection setting the line cannot run with; ``field`` names it."""
 
 
 @dataclass(frozen=True)
@@ -113,15 +112,9 @@ def _digest(tracking_id: str, purpose: str) -> int:
 
 
 def as_fractions(low: np.ndarray, high: np.ndarray) -> DualEnergyImage:
-    """A scanned bag's two channels as transmitted fractions, the projection's terms."""
-
-    def one(a: np.ndarray) -> np.ndarray:
-        a = np.asarray(a)
-        if a.dtype == np.uint16:
-            return a.astype(np.float32) / 65535.0
-        return np.asarray(a, dtype=np.float32)
-
-    return DualEnergyImage(low=one(low), high=one(high))
+    """A scanned bag's two channels as transmitted fractions, the projection's terms (16-bit
+    counts or fractions, read as the detector reads them)."""
+    return DualEnergyImage(low=transmission(low, "low"), high=transmission(high, "high"))
 
 
 def choose_threat(seed: int, policy: TipPolicy) -> str | None:
