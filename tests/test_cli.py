@@ -231,6 +231,28 @@ def test_security_scanner_wedges_fit_list_and_detect(run, tmp_path: Path) -> Non
     assert missing.exit_code == 2 and "no scanner profile 'lane-9'" in missing.output
 
 
+def test_security_export_dicos_and_detect_a_dicos_scan(run, tmp_path: Path) -> None:
+    import pydicom
+
+    out = tmp_path / "dicos"
+    result = run("security", "export-dicos", "--out", str(out), "--bags", "2", "--pixel-mm", "1")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "0000000_high.dcs", "0000000_low.dcs", "0000001_high.dcs", "0000001_low.dcs"
+    ]  # fmt: skip
+    assert pydicom.dcmread(out / "0000001_low.dcs").PixelSpacing == [1.0, 1.0]
+    tdr = tmp_path / "bag1-tdr.dcs"
+    scan = ("--dicos", str(out / "0000001_high.dcs"), "--dicos", str(out / "0000001_low.dcs"))
+    result = run("security", "detect", *scan, "--tdr", str(tdr))
+    assert result.exit_code == 0, result.output
+    decision = "ALARM" if "ALARM:" in result.output else "CLEAR"
+    report = pydicom.dcmread(tdr)
+    assert report.AlarmDecision == decision and report.PatientID == "20261126-1"
+    alone = run("security", "detect", "--dicos", str(out / "0000001_high.dcs"))
+    assert alone.exit_code == 2 and "only the high energy image" in alone.output
+    assert "0000001_high.dcs" in alone.output
+
+
 def test_security_scanner_steps_reads_a_wedge_image(run, tmp_path: Path) -> None:
     import cv2
     import numpy as np

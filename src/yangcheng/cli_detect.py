@@ -537,6 +537,13 @@ def _print_reports(reports: list[dict[str, Any]]) -> None:
 def detect_command(
     low: Annotated[Path | None, typer.Option(help="Low-energy 16-bit PNG/TIFF.")] = None,
     high: Annotated[Path | None, typer.Option(help="High-energy 16-bit PNG/TIFF.")] = None,
+    dicos: Annotated[
+        list[Path] | None,
+        typer.Option(help="Or the scan's two DICOS DX files (give --dicos twice)."),
+    ] = None,
+    tdr: Annotated[
+        Path | None, typer.Option(help="Write the answer as a DICOS Threat Detection Report.")
+    ] = None,
     seed: Annotated[
         int | None, typer.Option(help="Or scan simulated bag --index of a seed.")
     ] = None,
@@ -572,23 +579,40 @@ def detect_command(
                 raise typer.BadParameter(
                     f"cannot read {path}: {exc.strerror}", param_hint=hint
                 ) from None
+    for path in dicos or []:
+        try:
+            scan_file = path.read_bytes()
+        except OSError as exc:
+            raise typer.BadParameter(
+                f"cannot read {path}: {exc.strerror}", param_hint="--dicos"
+            ) from None
+        fields.setdefault("dicos_base64", []).append(base64.b64encode(scan_file).decode())
     if seed is not None:
         fields["simulated"] = {"seed": seed, "index": index, "hard": hard}
     if scanner is not None:
         fields["scanner"] = scanner
+    if tdr is not None:
+        fields["tdr"] = True
     try:
         response = detect(DetectRequest.model_validate(fields))
     except ValidationError as exc:
         raise typer.BadParameter(exc.errors(include_url=False)[0]["msg"]) from None
     except InvalidInput as exc:
-        raise typer.BadParameter(exc.reason, param_hint=exc.field) from None
+        hint = exc.field
+        if exc.field.startswith("dicos_base64[") and dicos:
+            hint = f"--dicos {dicos[int(exc.field[13:-1])]}"
+        raise typer.BadParameter(exc.reason, param_hint=hint) from None
     if save is not None:
         save.write_bytes(_boxes_png(response.annotated_image.model_dump()))
+    if tdr is not None and response.tdr_dicos_base64 is not None:
+        tdr.write_bytes(base64.b64decode(response.tdr_dicos_base64))
     if as_json:
         data = response.model_dump(mode="json")
         data["annotated_image"]["png_base64"] = (
             f"<{len(data['annotated_image']['png_base64'])} chars>"
         )
+        if data.get("tdr_dicos_base64"):
+            data["tdr_dicos_base64"] = f"<{len(data['tdr_dicos_base64'])} chars>"
         console.print_json(json.dumps(data))
         return
     table = Table(
@@ -610,6 +634,33 @@ def detect_command(
         )
     console.print(table)
     console.print(f"{response.timings_ms}")
+    if tdr is not None:
+        console.print(f"threat detection report: {tdr}")
+
+
+@security_app.command("export-dicos")
+def export_dicos_command(
+    out: Annotated[Path, typer.Option(help="Folder for NNNNNNN_low.dcs and _high.dcs.")],
+    seed: Annotated[int, typer.Option(help="Simulated bags of this seed.")] = 20261126,
+    bags: Annotated[int, typer.Option(min=1, max=100_000)] = 10,
+    hard: Annotated[bool, typer.Option()] = False,
+    pixel_mm: Annotated[
+        float, typer.Option(min=0.1, max=10.0, help="Pitch to write the images at.")
+    ] = 1.5,
+) -> None:
+    """Write simulated bags as DICOS scans (two DX files each), to try an integration."""
+    from yangcheng.security.dataset import XrayBaggageDataset
+    from yangcheng.security.dicos_dx import dx_scan_files, resample
+
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = XrayBaggageDataset(seed, bags, hard=hard)
+    for i in range(bags):
+        image, _ = dataset.scan(i)
+        image = resample(image, (1.5, 1.5), pixel_mm)
+        files = dx_scan_files(image, ooi_id=f"{seed}-{i}", pixel_mm=pixel_mm)
+        for energy, data in zip(("low", "high"), files, strict=True):
+            (out / f"{i:07d}_{energy}.dcs").write_bytes(data)
+    console.print(f"{bags} bags as DICOS DX pairs in {out}")
 
 
 def _boxes_png(image: dict[str, Any]) -> bytes:

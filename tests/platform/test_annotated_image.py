@@ -138,6 +138,9 @@ def test_long_base64_images_are_elided_for_display_only() -> None:
         "pages": [{"png_base64": long, "note": long}],
         "high_png_base64": long,
         "thumb": {"png_base64": "A" * 2000},
+        "tdr_dicos_base64": long,
+        "dicos_base64": [long, "AAAA"],
+        "notes_base": long,
     }
     original = copy.deepcopy(result)
     shown = elide_base64(result)
@@ -147,7 +150,9 @@ def test_long_base64_images_are_elided_for_display_only() -> None:
     assert shown["pages"][0]["note"] == long  # other long strings are data, shown as they are
     assert shown["high_png_base64"].startswith("<2001 bytes of base64, not shown")
     assert shown["thumb"]["png_base64"] == "A" * 2000
-    assert display_json(result).count(long) == 1  # the note alone
+    assert shown["tdr_dicos_base64"].startswith("<2001 bytes of base64, not shown")
+    assert shown["dicos_base64"][0].startswith("<2001 bytes") and shown["dicos_base64"][1] == "AAAA"
+    assert display_json(result).count(long) == 2  # the note and notes_base alone
 
 
 def test_the_try_result_draws_the_image_and_escapes_labels() -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import io
 import os
 from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
+import pydicom
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
@@ -20,6 +22,7 @@ from yangcheng.platform.catalog import InvalidInput, Registry
 from yangcheng.security import service, service_scanner
 from yangcheng.security.dataset import STANDARD_TEST, XrayBaggageDataset
 from yangcheng.security.detect.model_files import DEFAULT_MODEL
+from yangcheng.security.dicos_dx import dx_scan_files, resample
 from yangcheng.security.objects import CLASSES
 from yangcheng.security.physics import transmit
 from yangcheng.security.scanner_profile import fit_profile, save_profile
@@ -119,7 +122,10 @@ def test_images_and_the_simulated_bag_give_the_same_answer() -> None:
         ({"low_png_base64": "AAAA"}, "high_png_base64 is missing"),
         ({"high_png_base64": "AAAA"}, "low_png_base64 is missing"),
         ({}, "low_png_base64 is missing"),
-        ({"simulated": {"seed": 1}, "low_png_base64": "AAAA"}, "not both"),
+        ({"simulated": {"seed": 1}, "low_png_base64": "AAAA"}, "one source of the bag"),
+        ({"dicos_base64": ["AAAA"], "low_png_base64": "AAAA"}, "one source of the bag"),
+        ({"dicos_base64": []}, "at least 1 item"),
+        ({"dicos_base64": ["AAAA"] * 3}, "at most 2 items"),
         ({"simulated": {"seed": 1}, "threshold": 2}, "less than or equal to 1"),
     ],
 )
@@ -213,6 +219,75 @@ def test_another_scanners_counts_are_read_through_its_profile(
             {"low_png_base64": _png(raw[0]), "high_png_base64": _png(raw[1]), "scanner": "lane-3"}
         )
     assert err.value.field == "scanner"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def test_a_dicos_scan_is_answered_like_its_png_images_and_with_a_tdr() -> None:
+    image, _ = XrayBaggageDataset(STANDARD_TEST.seed, 4).scan(3)
+    low, high = dx_scan_files(image, ooi_id="BAG-3")
+    from_pngs = DETECT.invoke(
+        {"low_png_base64": _png(_u16(image.low)), "high_png_base64": _png(_u16(image.high))}
+    )
+    out = DETECT.invoke({"dicos_base64": [_b64(high), _b64(low)], "tdr": True})
+    assert out.alarm == from_pngs.alarm  # type: ignore[attr-defined]
+    assert out.bag_score == pytest.approx(from_pngs.bag_score, abs=1e-4)  # type: ignore[attr-defined]
+    assert from_pngs.tdr_dicos_base64 is None  # type: ignore[attr-defined]
+    tdr = pydicom.dcmread(io.BytesIO(base64.b64decode(out.tdr_dicos_base64)))  # type: ignore[attr-defined]
+    assert tdr.AlarmDecision == ("ALARM" if out.alarm else "CLEAR")  # type: ignore[attr-defined]
+    assert tdr.PatientID == "BAG-3"
+    ptos = [
+        (p.ATDAssessmentSequence[0].ThreatCategoryDescription,
+         p.ATDAssessmentSequence[0].ATDAssessmentFlag == "THREAT",
+         [round(v, 1) for v in p.PTORepresentationSequence[0].ThreatROIBase][:2])
+        for p in tdr.ThreatSequence
+    ]  # fmt: skip
+    assert ptos == [
+        (d.class_name, d.alarm, d.box_xywh[:2])
+        for d in out.detections  # type: ignore[attr-defined]
+    ]
+
+
+def test_a_finer_dicos_scan_gets_boxes_in_its_own_pixels() -> None:
+    image, _ = XrayBaggageDataset(STANDARD_TEST.seed, 4).scan(3)
+    fine = resample(image, (1.5, 1.5), 0.75)
+    files = dx_scan_files(fine, ooi_id="BAG-3", pixel_mm=0.75)
+    out = DETECT.invoke({"dicos_base64": [_b64(f) for f in files], "tdr": True})
+    assert (out.width, out.height) == (512, 512)  # type: ignore[attr-defined]
+    assert out.alarm  # type: ignore[attr-defined]
+    tdr = pydicom.dcmread(io.BytesIO(base64.b64decode(out.tdr_dicos_base64)))  # type: ignore[attr-defined]
+    first = out.detections[0]  # type: ignore[attr-defined]
+    extents = tdr.ThreatSequence[0].PTORepresentationSequence[0].ThreatROIExtents
+    assert list(extents)[:2] == pytest.approx([2 * v for v in first.box_xywh[2:]], abs=0.1)
+
+
+def test_bad_dicos_scans_are_refused_naming_the_file() -> None:
+    image, _ = XrayBaggageDataset(STANDARD_TEST.seed, 2).scan(0)
+    low, _ = dx_scan_files(image, ooi_id="x")
+    with pytest.raises(InvalidInput, match="only the low energy image") as err:
+        DETECT.invoke({"dicos_base64": [_b64(low)]})
+    assert err.value.field == "dicos_base64[0]"
+    with pytest.raises(InvalidInput, match="not valid base64") as err:
+        DETECT.invoke({"dicos_base64": [_b64(low), "%%%"]})
+    assert err.value.field == "dicos_base64[1]"
+    with pytest.raises(InvalidInput, match="not a DICOS/DICOM file") as err:
+        DETECT.invoke({"dicos_base64": [_b64(low), _png(_u16(image.high))]})
+    assert err.value.field == "dicos_base64[1]"
+
+
+def test_a_dicos_scan_through_a_profile_that_is_not_its_scanner_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(service_scanner, "_home", tmp_path)
+    steps = simulate_wedge_table(SCANNER_B, dark=DARK, air=(4000.0, 4000.0))
+    save_profile(fit_profile(steps, "lane-4", dark=DARK, air=(4000.0, 4000.0)), tmp_path)
+    image, _ = XrayBaggageDataset(STANDARD_TEST.seed, 2).scan(0)
+    low, high = dx_scan_files(image, ooi_id="x")
+    with pytest.raises(InvalidInput, match="far above scanner 'lane-4'") as err:
+        DETECT.invoke({"dicos_base64": [_b64(high), _b64(low)], "scanner": "lane-4"})
+    assert err.value.field == "dicos_base64[1]"  # the low energy's file
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,11 @@
 """`security.xray.detect`: a bag's two energies in, prohibited items and the alarm out.
 
 The images come as 16-bit PNG (or TIFF) transmission, as scanners export them and as
-``security.xray.simulate`` returns them; or the request names a simulated bag, so the
-detector can be tried from the console without files at hand. Batch detection is the same
-capability run as a platform job.
+``security.xray.simulate`` returns them; as a DICOS scan's two DX files, the security
+scanners' standard format (``dicos_dx``), with the answer also as a DICOS Threat Detection
+Report on request (``dicos_tdr``); or the request names a simulated bag, so the detector can be
+tried from the console without files at hand. Batch detection is the same capability run as a
+platform job.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
+import time
 
 import cv2
 import numpy as np
@@ -24,6 +27,8 @@ from yangcheng.security.detect.infer import BagResult, XrayDetector, box_alarm, 
 from yangcheng.security.detect.inputs import DetectorInputError, transmission
 from yangcheng.security.detect.model_files import DEFAULT_MODEL
 from yangcheng.security.detect.overlap import fold_overlaps
+from yangcheng.security.dicos_dx import DicosInputError, DxScan, read_scan
+from yangcheng.security.dicos_tdr import ThreatObject, threat_detection_report
 from yangcheng.security.physics import DualEnergyImage, pseudo_colour
 from yangcheng.security.scanner_profile import PROFILE_NAME, ScannerProfile
 from yangcheng.security.service_simulate import (
@@ -57,8 +62,24 @@ class DetectRequest(BaseModel):
     high_png_base64: str | None = Field(
         default=None, description="High-energy transmission, same size and encoding as low."
     )
+    dicos_base64: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2,
+        description="Instead of PNG: the scan's two DICOS (or DICOM) DX files For Processing, "
+        "one per energy, in either order (Image Type HIGH ENERGY / LOW ENERGY, else the lower "
+        "KVP is the low energy); linear counts, full scale of the stored bits = open beam; "
+        "resampled to 1.5 mm from the file's pixel spacing (the response's boxes are in the "
+        "resampled image's pixels, the TDR's in the files').",
+    )
     simulated: SimulatedBag | None = Field(
         default=None, description="Instead of images: scan this bag of the simulator."
+    )
+    tdr: bool = Field(
+        default=False,
+        description="Also answer with a DICOS Threat Detection Report (tdr_dicos_base64): the "
+        "alarm decision and one potential threat object per detection, its box in the sent "
+        "images' pixels.",
     )
     threshold: float | None = Field(
         default=None, ge=0.0, le=1.0, description="Alarm threshold; default the model's own."
@@ -75,13 +96,22 @@ class DetectRequest(BaseModel):
     @model_validator(mode="after")
     def _one_source(self) -> DetectRequest:
         images = (self.low_png_base64 is not None, self.high_png_base64 is not None)
-        if self.simulated is not None and any(images):
-            raise ValueError("give either simulated or the two images, not both")
+        given = [
+            name
+            for name, present in (
+                ("the PNG images", any(images)),
+                ("dicos_base64", self.dicos_base64 is not None),
+                ("simulated", self.simulated is not None),
+            )
+            if present
+        ]
+        if len(given) > 1:
+            raise ValueError(f"give one source of the bag, not {' and '.join(given)}")
         if self.simulated is not None and self.scanner is not None:
             raise ValueError(
                 "a simulated bag is the reference scanner's already: scanner applies to images"
             )
-        if self.simulated is None and images != (True, True):
+        if not given or (given == ["the PNG images"] and images != (True, True)):
             missing = "high_png_base64" if images[0] else "low_png_base64"
             raise ValueError(
                 f"{missing} is missing: the detector needs both energies (low and high); "
@@ -148,6 +178,11 @@ class DetectResponse(BaseModel):
     model: str
     timings_ms: dict[str, float]
     annotated_image: AnnotatedImageOut
+    tdr_dicos_base64: str | None = Field(
+        default=None,
+        description="With tdr: the DICOS Threat Detection Report, in the DICOS scan's study "
+        "when the bag came as DICOS.",
+    )
 
 
 _lock = threading.Lock()
@@ -163,17 +198,40 @@ def detector() -> XrayDetector:
         return _detector
 
 
-def _decode(field: str, data: str) -> np.ndarray:
+def _bytes(field: str, data: str) -> bytes:
     try:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput(field, "is not valid base64") from None
     if len(raw) > MAX_IMAGE_BYTES:
         raise InvalidInput(field, f"is {len(raw)} bytes; at most {MAX_IMAGE_BYTES}")
+    return raw
+
+
+def _decode(field: str, data: str) -> np.ndarray:
+    raw = _bytes(field, data)
     image = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise InvalidInput(field, "is not a readable PNG or TIFF image (corrupt or other format)")
     return np.asarray(image)
+
+
+def _dicos(
+    files: list[str], profile: ScannerProfile | None
+) -> tuple[DualEnergyImage, DxScan, tuple[float, float]]:
+    fields = [f"dicos_base64[{i}]" for i in range(len(files))]
+    try:
+        scan = read_scan([_bytes(f, d) for f, d in zip(fields, files, strict=True)], fields)
+    except DicosInputError as exc:
+        raise InvalidInput(exc.field, exc.reason) from None
+    try:
+        image, scale = scan.to_reference(profile)
+    except DicosInputError as exc:
+        raise InvalidInput(exc.field, exc.reason) from None
+    except DetectorInputError as exc:  # the profile's reading of one energy's counts
+        field = (scan.low if exc.field == "low" else scan.high).field
+        raise InvalidInput(field, exc.reason) from None
+    return image, scan, scale
 
 
 def _images(req: DetectRequest, profile: ScannerProfile | None) -> tuple[np.ndarray, np.ndarray]:
@@ -212,14 +270,22 @@ def _one_per_object(detections: list[DetectionOut]) -> list[DetectionOut]:
 
 
 def detect(req: DetectRequest) -> DetectResponse:
+    start = time.perf_counter()
     profile = service_scanner.profile(req.scanner) if req.scanner else None
-    low, high = _images(req, profile)
+    scan: DxScan | None = None
+    scale = (1.0, 1.0)
+    if req.dicos_base64 is not None:
+        image, scan, scale = _dicos(req.dicos_base64, profile)
+        low, high = image.low, image.high
+        fields = {"low": scan.low.field, "high": scan.high.field}
+    else:
+        low, high = _images(req, profile)
+        fields = {"low": "low_png_base64", "high": "high_png_base64"}
     model = detector()
     try:
         result: BagResult = model.detect(low, high)
     except DetectorInputError as exc:
-        field = {"low": "low_png_base64", "high": "high_png_base64"}[exc.field]
-        raise InvalidInput(field, exc.reason) from None
+        raise InvalidInput(fields[exc.field], exc.reason) from None
     own = profile.thresholds if profile is not None else None
     box_threshold = own[1] if own is not None else result.box_threshold
     if req.threshold is not None:
@@ -247,8 +313,12 @@ def detect(req: DetectRequest) -> DetectResponse:
         ]
     )
     height, width = low.shape[:2]
+    alarm = result.bag_score >= threshold
+    tdr = None
+    if req.tdr:
+        tdr = _report(alarm, out, model.files.onnx.stem, scan, scale, start)
     return DetectResponse(
-        alarm=result.bag_score >= threshold,
+        alarm=alarm,
         bag_score=round(result.bag_score, 4),
         bag_probability=None
         if result.bag_probability is None
@@ -281,7 +351,41 @@ def detect(req: DetectRequest) -> DetectResponse:
                 for d in out
             ],
         ),
+        tdr_dicos_base64=tdr,
     )
+
+
+def _report(
+    alarm: bool,
+    detections: list[DetectionOut],
+    model: str,
+    scan: DxScan | None,
+    scale: tuple[float, float],
+    start: float,
+) -> str:
+    """The TDR, with boxes carried back from the detector's 1.5 mm pixels to the sent ones."""
+    sx, sy = scale
+    objects = [
+        ThreatObject(
+            class_name=d.class_name,
+            category=d.category,
+            score=d.score,
+            box_xywh=(
+                round(d.box_xywh[0] * sx, 1),
+                round(d.box_xywh[1] * sy, 1),
+                round(d.box_xywh[2] * sx, 1),
+                round(d.box_xywh[3] * sy, 1),
+            ),
+            z_eff=d.z_eff,
+            alarm=d.alarm,
+        )
+        for d in detections
+    ]
+    elapsed_ms = (time.perf_counter() - start) * 1000.0
+    data = threat_detection_report(
+        alarm=alarm, objects=objects, model=model, processing_ms=elapsed_ms, scan=scan
+    )
+    return base64.b64encode(data).decode()
 
 
 def model_card() -> ModelCard:
@@ -327,8 +431,9 @@ DETECT = Capability(
         "reaches the threshold fixed on the validation split for a miss rate within 1 per "
         "mille; a box is marked as an alarm from its own, stricter threshold, so the faint "
         "boxes of an alarmed bag are drawn but not marked. Send both energies as 16-bit PNG "
-        "(another scanner's raw counts with its scanner profile), or name a simulated bag. "
-        "Run it as a job for a batch."
+        "or as the scan's two DICOS DX files (another scanner's raw counts with its scanner "
+        "profile), or name a simulated bag; ask for tdr to get the answer as a DICOS Threat "
+        "Detection Report too. Run it as a job for a batch."
     ),
     request_model=DetectRequest,
     response_model=DetectResponse,
@@ -336,8 +441,10 @@ DETECT = Capability(
     card={
         "model": f"security/detect/weights/{DEFAULT_MODEL.onnx.name} with its card",
         "input": "two single-channel transmission images of the same size, 64..4096 px a side, "
-        "1.5 mm pixels, or another scanner's raw counts with its scanner profile; colour "
-        "pictures are refused (they lost the energies)",
+        "1.5 mm pixels (PNG/TIFF, or DICOS DX For Processing at any pitch), or another "
+        "scanner's raw counts with its scanner profile; colour pictures and DX images For "
+        "Presentation are refused (they lost the energies' values)",
+        "output": "boxes, classes, materials, the alarm; on request a DICOS TDR",
         "limitations": "Trained and measured on simulated bags only.",
     },
     examples=(

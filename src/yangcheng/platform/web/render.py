@@ -72,14 +72,17 @@ ELIDE_BASE64_CHARS = 2000
 """Longer base64 images are left out of the JSON the console shows."""
 
 
-def _elided(key: Any, item: Any) -> str | None:
-    if not isinstance(key, str) or not isinstance(item, str) or len(item) <= ELIDE_BASE64_CHARS:
+def _elided(key: Any, item: Any) -> Any:
+    """``item`` shortened for display, or None to show it as it is."""
+    if not isinstance(key, str) or not key.endswith("_base64"):
+        return None
+    if isinstance(item, list) and any(isinstance(v, str) for v in item):  # files, e.g. DICOS
+        return [_elided(key, v) or v for v in item]
+    if not isinstance(item, str) or len(item) <= ELIDE_BASE64_CHARS:
         return None
     if key == "png_base64":  # an annotated image's, drawn above the JSON
         return f"<{len(item)} bytes of base64, drawn above>"
-    if key.endswith("_png_base64"):
-        return f"<{len(item)} bytes of base64, not shown here; the API returns it>"
-    return None
+    return f"<{len(item)} bytes of base64, not shown here; the API returns it>"
 
 
 def elide_base64(value: Any) -> Any:
