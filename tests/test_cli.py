@@ -253,6 +253,22 @@ def test_security_export_dicos_and_detect_a_dicos_scan(run, tmp_path: Path) -> N
     assert "0000001_high.dcs" in alone.output
 
 
+def test_security_line_watch_decides_the_scans_dropped_in_its_inbox(run, tmp_path: Path) -> None:
+    import pydicom
+
+    inbox, outbox = tmp_path / "inbox", tmp_path / "out"
+    assert run("security", "export-dicos", "--out", str(inbox), "--bags", "2").exit_code == 0
+    (inbox / "junk.dcs").write_bytes(b"junk")
+    result = run("security", "line", "watch", "--inbox", str(inbox), "--outbox", str(outbox),
+                 "--settle", "0", "--idle-exit", "1", "--workers", "1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2 bags decided" in result.output
+    reports = [pydicom.dcmread(p) for p in outbox.glob("*.dcs")]
+    assert sorted(r.PatientID for r in reports) == ["20261126-0", "20261126-1"]
+    assert (inbox / "refused" / "junk.dcs.reason.txt").exists()
+    assert run("security", "line", "status").exit_code == 0
+
+
 def test_security_scanner_steps_reads_a_wedge_image(run, tmp_path: Path) -> None:
     import cv2
     import numpy as np

@@ -203,6 +203,75 @@ def run(
     console.print(table)
 
 
+@line_app.command("watch")
+def watch(
+    inbox: Annotated[
+        Path, typer.Option(help="The folder the scanner drops each bag's two DICOS DX files in.")
+    ],
+    outbox: Annotated[
+        Path | None,
+        typer.Option(help="Write each bag's DICOS Threat Detection Report here."),
+    ] = None,
+    lane: Annotated[str, typer.Option(help="The lane this scanner feeds.")] = "L1",
+    scanner_id: Annotated[str, typer.Option(help="The scanner's id on the line.")] = "XR01",
+    scanner: Annotated[
+        str | None,
+        typer.Option(help="Read the files' counts through this scanner profile."),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Local worker processes.")] = 2,
+    threshold: Annotated[float | None, typer.Option(min=0, max=1)] = None,
+    items: Annotated[
+        int | None, typer.Option(min=1, help="Stop after this many bags (default: run on).")
+    ] = None,
+    idle_exit: Annotated[
+        float | None,
+        typer.Option(min=0, help="Stop once no scan has come for this many seconds."),
+    ] = None,
+    settle: Annotated[
+        float, typer.Option(min=0, help="Seconds a file must be unchanged before it is read.")
+    ] = 1.0,
+    store: Annotated[
+        str | None,
+        typer.Option(help="Line store: a SQLite file or a PostgreSQL URL (default: platform's)."),
+    ] = None,
+) -> None:
+    """Decide the bags a scanner drops in a folder as DICOS, until stopped (Ctrl-C)."""
+    from yangcheng.security.line import ProcessWorkers, RoutingPolicy, WorkerConfig, run_line
+    from yangcheng.security.line.conveyor import Conveyor
+    from yangcheng.security.line.dicos_inbox import Inbox, inbox_feed
+
+    location = _store_location(store)
+    folder = Inbox(
+        inbox, lane=lane, scanner_id=scanner_id, scanner=scanner, outbox=outbox, settle_s=settle
+    )
+    config = WorkerConfig(
+        store_location=location,
+        deadline_s=Conveyor().decision_deadline_s,
+        policy=RoutingPolicy(threshold=threshold),
+    )
+    seen = (0, 0)
+
+    def progress(fed: int, done: int, backlog: int) -> None:
+        nonlocal seen
+        if (fed, done) != seen:
+            seen = (fed, done)
+            console.print(f"{fed} bags taken, {done} decided, {backlog} waiting")
+
+    console.print(
+        f"watching {inbox} for DICOS scans (lane {lane}, scanner {scanner_id}"
+        + (f", profile {scanner}" if scanner else "")
+        + (f"; reports to {outbox}" if outbox else "")
+        + "); Ctrl-C stops"
+    )
+    events = inbox_feed(folder, idle_exit_s=idle_exit, items=items)
+    report = run_line(location, events, ProcessWorkers(config, workers), progress=progress)
+    routes = ", ".join(f"{k} {v}" for k, v in report.routes.items())
+    console.print(
+        f"{report.decided} bags decided ({routes}); p99 {report.latency_p99_ms:.0f} ms; "
+        f"refused files in {folder.refused}"
+    )
+
+
 @line_app.command("status")
 def status(
     window_min: Annotated[float, typer.Option(min=0.1, help="Minutes to look back.")] = 15,

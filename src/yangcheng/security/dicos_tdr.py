@@ -84,9 +84,12 @@ def threat_detection_report(
     model: str,
     processing_ms: float,
     scan: DxScan | None = None,
+    abort_reason: str | None = None,
 ) -> bytes:
     """The TDR file for one bag: in the scan's study and frame of reference when the bag came
-    as DICOS, in a study of its own otherwise."""
+    as DICOS, in a study of its own otherwise. With an ``abort_reason`` (a DICOS defined term
+    such as ``UNKNOWN_DATATYPE`` or ``TIMEOUT``) the detector did not judge the bag, and the
+    decision is whatever the caller fell back on (a line sends such a bag to a person)."""
     when = datetime.now(UTC)
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = DICOSThreatDetectionReportStorage
@@ -114,7 +117,9 @@ def threat_detection_report(
     ds.ThreatDetectionAlgorithmAndVersion = ["Yangcheng prohibited-item detector", model]
     ds.AlarmDecision = "ALARM" if alarm else "CLEAR"
     ds.AlarmDecisionTime = when.strftime("%Y%m%d%H%M%S.%f")
-    ds.AbortFlag = "SUCCESS"
+    ds.AbortFlag = "SUCCESS" if abort_reason is None else "ABORT"
+    if abort_reason is not None:
+        ds.AbortReason = abort_reason
     ds.TotalProcessingTime = float(processing_ms)
     ds.NumberOfTotalObjects = len(objects)
     ds.NumberOfAlarmObjects = sum(o.alarm for o in objects)

@@ -1,11 +1,13 @@
 """The scanner as the line sees it: an item's source reference in, both energies out.
 
-Three kinds of source. ``simulated`` scans the simulator's bag on demand (about 0.3 s of
+Four kinds of source. ``simulated`` scans the simulator's bag on demand (about 0.3 s of
 CPU, the cost a real scanner pays in hardware). ``pool`` replays a folder of bags scanned
 in advance, so a line benchmark measures the software (queue, detector, routing) rather
 than the simulator. ``files`` reads the two 16-bit images a real scanner wrote: the
 reference scanner's transmission, or, where the source names a ``scanner`` profile
 (`security.scanner_profile`), that scanner's raw counts, read through the profile.
+``dicos`` reads a scan's two DICOS DX files (`security.dicos_dx`), which a scanner drops
+into the line's inbox (`dicos_inbox`), the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from yangcheng.config import Settings
 from yangcheng.security.dataset import XrayBaggageDataset
+from yangcheng.security.dicos_dx import DicosInputError, DxScan, read_scan
 from yangcheng.security.objects import PROHIBITED
 from yangcheng.security.scanner_profile import ScannerProfile, UnknownScanner, load_profile
 
@@ -38,6 +41,10 @@ class ScannedBag:
     """Ground truth where the bag is simulated; None for a real scanner's images."""
     thresholds: tuple[float, float] | None = None
     """(bag, box) alarm thresholds of the scanner's own profile; None: the model's."""
+    dicos: DxScan | None = None
+    """The DICOS scan the images came from, which the line's report answers."""
+    scale: tuple[float, float] = (1.0, 1.0)
+    """The source images' pixels per detector pixel (columns, rows)."""
 
 
 def simulate_bag(seed: int, index: int, hard: bool) -> ScannedBag:
@@ -120,7 +127,25 @@ class LineScanner:
             profile = self._profile(str(source["scanner"]))
             image = profile.to_reference(low, high)
             return ScannedBag(image.low, image.high, None, profile.thresholds)
+        if kind == "dicos":
+            return self._dicos([str(f) for f in source["files"]], source.get("scanner"))
         raise ScanError(f"unknown source kind {kind!r}")
+
+    def _dicos(self, paths: list[str], scanner: str | None) -> ScannedBag:
+        files = []
+        for path in paths:
+            try:
+                files.append(Path(path).read_bytes())
+            except OSError as exc:
+                raise ScanError(f"{path}: {exc.strerror}") from None
+        profile = self._profile(scanner) if scanner is not None else None
+        try:
+            scan = read_scan(files, paths)
+            image, scale = scan.to_reference(profile)
+        except DicosInputError as exc:
+            raise ScanError(str(exc)) from None
+        thresholds = profile.thresholds if profile is not None else None
+        return ScannedBag(image.low, image.high, None, thresholds, scan, scale)
 
     def _profile(self, name: str) -> ScannerProfile:
         """Loaded once per worker: a lane's scanner does not change under a running line."""

@@ -7,15 +7,18 @@ others when its lease runs out (see ``store``). Each loads the detector once.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import uuid
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
 from yangcheng.security.detect.infer import XrayDetector
 from yangcheng.security.detect.inputs import DetectorInputError
+from yangcheng.security.dicos_tdr import ThreatObject, threat_detection_report
 from yangcheng.security.line.routing import RoutedItem, RoutingPolicy, fail_safe
 from yangcheng.security.line.scanner import LineScanner, ScanError, ScannedBag
 from yangcheng.security.line.store import ClaimedItem, Decision, LineStore, Tip
@@ -26,6 +29,9 @@ from yangcheng.security.line.tip import (
     threat_name,
     tip_seed,
 )
+from yangcheng.security.objects import object_class
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,8 @@ class LineWorker:
                 self.stats.refused += 1
                 continue
             self.stats.decided += 1
+            if item.source.get("tdr_dir"):
+                self._write_report(item, routed, bag, decided)
             if decided.route != "clear":
                 continue
             if bag is not None and c.tip.picks(item.tracking_id):
@@ -138,6 +146,51 @@ class LineWorker:
             elif c.tip.selects(item.tracking_id):
                 self.store.select(item.tracking_id)
         return len(items)
+
+    def _write_report(
+        self, item: ClaimedItem, routed: RoutedItem, bag: ScannedBag | None, decided: Decision
+    ) -> None:
+        """The decision as a DICOS Threat Detection Report in the item's ``tdr_dir``, named
+        by its tracking id and written whole (a temporary name, then renamed), since whoever
+        collects it may look at any moment. After the commit: the decision stands whether or
+        not the report can be written."""
+        sx, sy = bag.scale if bag is not None else (1.0, 1.0)
+        objects = [
+            ThreatObject(
+                class_name=d["class_name"],
+                category=object_class(d["class_name"]).category,
+                score=float(d["score"]),
+                box_xywh=(
+                    d["box_xywh"][0] * sx,
+                    d["box_xywh"][1] * sy,
+                    d["box_xywh"][2] * sx,
+                    d["box_xywh"][3] * sy,
+                ),
+                z_eff=d["z_eff"],
+                alarm=bool(d["alarm"]),
+            )
+            for d in routed.detections
+        ]
+        abort = None
+        if bag is None:  # the line could not judge it (fail-safe)
+            abort = "TIMEOUT" if item.attempts > self.config.max_attempts else "UNKNOWN_DATATYPE"
+        folder = Path(str(item.source["tdr_dir"]))
+        target = folder / f"{item.tracking_id}.dcs"
+        try:
+            data = threat_detection_report(
+                alarm=decided.route != "clear",
+                objects=objects,
+                model=self.detector.files.onnx.stem,
+                processing_ms=decided.latency_ms,
+                scan=bag.dicos if bag is not None else None,
+                abort_reason=abort,
+            )
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = folder / f".{target.name}.{self.worker}.part"
+            partial.write_bytes(data)
+            os.replace(partial, target)
+        except OSError as exc:
+            _log.warning("threat detection report %s not written: %s", target, exc)
 
     def _route(self, bag: ScannedBag) -> RoutedItem:
         result = self.detector.detect(bag.low, bag.high)
