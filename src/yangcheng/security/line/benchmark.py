@@ -10,8 +10,10 @@ beforehand: a real scanner produces the images in hardware, and simulating them 
 with the simulator inside the workers, to show that cost. A fourth repeats the capacity run
 with about one cleared bag in ``TIP_EVERY`` lending its picture to a projected test threat
 (`tip`): what the projection and its second detection cost the line, and the detector's
-catch rate on those threats. *Site*: a generated site of 1,000,000 items a day, forecast and
-staffed (``security.site``).
+catch rate on those threats. A fifth drops the pool's bags into a scanner's inbox as DICOS
+scans beforehand and lets the line take them from there (`dicos_inbox`): what pairing,
+reading DICOS and writing each bag's Threat Detection Report cost. *Site*: a generated site of
+1,000,000 items a day, forecast and staffed (``security.site``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from yangcheng.security.dicos_dx import dx_scan_files
 from yangcheng.security.line.conveyor import Conveyor, item_feed
+from yangcheng.security.line.dicos_inbox import Inbox, inbox_feed
 from yangcheng.security.line.runner import LineReport, run_line
 from yangcheng.security.line.scanner import build_pool
 from yangcheng.security.line.store import LineStore
@@ -32,6 +38,7 @@ from yangcheng.security.line.tip import TipPolicy
 from yangcheng.security.line.tip_figures import tip_figures
 from yangcheng.security.line.worker import WorkerConfig
 from yangcheng.security.line.workers import ProcessWorkers
+from yangcheng.security.physics import DualEnergyImage
 
 __all__ = ["flat_metrics"]
 
@@ -79,6 +86,29 @@ def _run(
         events,
         ProcessWorkers(config, workers),
         realtime=realtime,
+        max_backlog=64,
+    )
+    return report, time.perf_counter() - t0
+
+
+def _inbox_run(folder: Path, pool: Path, items: int) -> tuple[LineReport, float]:
+    """The pool's bags, cycled, dropped as DICOS scans, then taken by the line."""
+    low, high = np.load(pool / "low.npy"), np.load(pool / "high.npy")
+    inbox = Inbox(folder / "inbox", outbox=folder / "tdr", settle_s=0.0)
+    inbox.folder.mkdir()
+    for n in range(items):
+        i = n % len(low)
+        image = DualEnergyImage(low=low[i] / 65535.0, high=high[i] / 65535.0)
+        for energy, data in zip(("low", "high"), dx_scan_files(image, ooi_id=str(n)), strict=True):
+            (inbox.folder / f"{n:06d}_{energy}.dcs").write_bytes(data)
+    config = WorkerConfig(
+        store_location=str(folder / "inbox.db"), deadline_s=Conveyor().decision_deadline_s
+    )
+    t0 = time.perf_counter()
+    report = run_line(
+        config.store_location,
+        inbox_feed(inbox, items=items, idle_exit_s=30.0),
+        ProcessWorkers(config, 2),
         max_backlog=64,
     )
     return report, time.perf_counter() - t0
@@ -135,6 +165,11 @@ def flat_metrics(quick: bool) -> dict[str, Any]:
         tips = tip_figures(LineStore(folder / "with_tips.db").tips())
         metrics["with_tips_projected"] = tips.projected
         metrics["with_tips_detector_caught"] = tips.detector.k
+        inbox, wall = _inbox_run(folder, pool, 60 if quick else 600)
+        metrics["dicos_inbox_items"] = inbox.decided
+        metrics["dicos_inbox_items_per_h"] = round(inbox.items_per_h)
+        metrics["dicos_inbox_latency_p99_ms"] = round(inbox.latency_p99_ms)
+        metrics["dicos_inbox_reports"] = len(list((folder / "tdr").glob("*.dcs")))
     from yangcheng.security.site.site_benchmark import run_site_benchmark
 
     site = run_site_benchmark(quick)
