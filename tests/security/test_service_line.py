@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,6 +17,7 @@ OPERATOR = Caller(email="op@airport.example", organisation="airport")
 @pytest.fixture(scope="module")
 def line_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     home = tmp_path_factory.mktemp("home")
+    before = service_line._home
     service_line.configure(home)
     out = CAPS["security.line.run"].invoke(
         {
@@ -32,7 +32,7 @@ def line_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obj
         }
     )
     yield out.model_dump()
-    service_line.configure(Path(home))
+    service_line._home = before  # the folder configured before, not this module's
 
 
 def test_a_run_decides_every_item_once_and_reports_the_line(line_run: dict) -> None:
