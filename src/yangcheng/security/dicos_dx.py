@@ -14,7 +14,8 @@ What a DX image's numbers mean is in the file, and is read from it rather than a
 - Pixel Intensity Relationship ``LIN`` (values proportional to the detected beam) with its
   sign; ``LOG`` images are refused, because the file does not carry the log's scale. Without
   the attribute, the photometric interpretation decides (``MONOCHROME2``: bright is more
-  beam). The full scale of the stored bits is the open beam.
+  beam). The full scale of the stored bits is the open beam. (A DX image's rescale is the
+  identity by definition, so the stored values are the values.)
 - Which image is which energy: DICOS names the image characteristics ``HIGH ENERGY`` and
   ``LOW ENERGY`` in Image Type; a file that does not falls back to its tube voltage (KVP), the
   lower being the low energy.
