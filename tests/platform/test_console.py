@@ -418,6 +418,24 @@ def test_form_spec_handles_refs_unions_and_bare_bodies() -> None:
     assert (payload, errors) == ([1, 2], [])
 
 
+def test_base64_fields_are_file_pickers() -> None:
+    class Upload(BaseModel):
+        photo_base64: str
+        pages_base64: list[str] | None = None
+        note: str = ""
+        counts_base64: list[int] = []
+
+    spec = forms.form_spec(Upload.model_json_schema())
+    kinds = {f.name: f.kind for f in spec.fields}
+    assert kinds == {
+        "photo_base64": "file", "pages_base64": "files", "note": "text", "counts_base64": "json"
+    }  # fmt: skip
+    assert spec.takes_files and not forms.form_spec(EchoRequest.model_json_schema()).takes_files
+    payload, errors = forms.to_payload(spec, {"photo_base64": "QUJD", "pages_base64": '["QQ=="]'})
+    assert errors == [] and payload == {"photo_base64": "QUJD", "pages_base64": ["QQ=="]}
+    assert forms.example_values(spec, {"photo_base64": "QUJD", "note": "n"}) == {"note": "n"}
+
+
 def test_fill_example_returns_the_form_filled_in(console: Console) -> None:
     console.sign_in(console.keys.dev)
     r = console.client.get(f"/console/capabilities/{DOCS}/form?example=0")

@@ -167,6 +167,37 @@ def test_batch_detection_runs_as_a_job(client: TestClient, make_key: KeyMaker) -
     assert all("alarm" in r["output"] for r in rows)
 
 
+def test_a_dicos_scan_uploaded_in_the_console_is_detected(
+    client: TestClient, make_key: KeyMaker
+) -> None:
+    image, _ = XrayBaggageDataset(STANDARD_TEST.seed, 4).scan(3)
+    low, high = dx_scan_files(image, ooi_id="BAG-3")
+    login = client.post("/console/login", data={"key": make_key("*")}, follow_redirects=False)
+    assert login.status_code == 303
+    page = client.get(f"/console/capabilities/{NAME}").text
+    assert 'enctype="multipart/form-data"' in page
+    assert 'type="file" id="field-dicos_base64" name="dicos_base64" multiple' in page
+    r = client.post(
+        f"/console/try/{NAME}",
+        files=[
+            ("dicos_base64", ("bag_low.dcs", low, "application/dicom")),
+            ("dicos_base64", ("bag_high.dcs", high, "application/dicom")),
+            ("low_png_base64", ("", b"", "application/octet-stream")),  # a picker left empty
+        ],
+        data={"tdr": "true"},
+        headers={"HX-Request": "true"},
+    )
+    assert r.status_code == 200, r.text
+    assert "&lt;base64 of bag_low.dcs&gt;" in r.text  # the curl line names the files
+    assert "ai-overlay" in r.text and "tdr_dicos_base64" in r.text
+    one = client.post(
+        f"/console/try/{NAME}",
+        files=[("dicos_base64", ("bag_low.dcs", low, "application/dicom"))],
+        headers={"HX-Request": "true"},
+    )
+    assert one.status_code == 422 and "only the low energy image" in one.text
+
+
 @pytest.mark.browser
 def test_detections_drawn_in_chromium(app: object, make_key: KeyMaker, tmp_path: Path) -> None:
     from playwright.sync_api import expect
@@ -182,6 +213,32 @@ def test_detections_drawn_in_chromium(app: object, make_key: KeyMaker, tmp_path:
         expect(figure).to_be_visible(timeout=60_000)
         page.screenshot(path=str(shots / "xray-detect-result.png"), full_page=True)
         assert figure.locator("svg.ai-overlay .ai-box").count() >= 1
+    assert problems == []
+
+
+@pytest.mark.browser
+def test_a_dicos_scan_chosen_in_chromium_is_drawn(
+    app: object, make_key: KeyMaker, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    image, _ = XrayBaggageDataset(STANDARD_TEST.seed, 4).scan(3)
+    paths = []
+    for name, data in zip(("low", "high"), dx_scan_files(image, ooi_id="BAG-3"), strict=True):
+        paths.append(tmp_path / f"bag3_{name}.dcs")
+        paths[-1].write_bytes(data)
+    shots = Path(os.environ.get("YC_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with serve(app) as base, chromium_page((1280, 900), 60_000) as (page, problems):
+        sign_in_and_open(page, base, make_key("*"), f"/console/capabilities/{NAME}")
+        page.set_input_files("#field-dicos_base64", [str(p) for p in paths])
+        page.check("#field-tdr")
+        page.click("#try-form button[type=submit]")
+        figure = page.locator("figure.annotated-image")
+        expect(figure).to_be_visible(timeout=60_000)
+        page.screenshot(path=str(shots / "xray-detect-dicos.png"), full_page=True)
+        assert figure.locator("svg.ai-overlay .ai-box").count() >= 1
+        expect(page.locator("#result")).to_contain_text("<base64 of bag3_low.dcs>")
     assert problems == []
 
 
@@ -335,14 +392,15 @@ def test_another_scanners_bag_tried_in_chromium(
     save_profile(fit_profile(steps, "lane-2", dark=DARK, air=AIR), tmp_path)
     _, scene = XrayBaggageDataset(STANDARD_TEST.seed, 4).scene(3)
     other = transmit(scene.thickness_cm, scene.materials, channels=SCANNER_B)
-    raw = [_png(np.round(DARK[0] + (AIR[0] - DARK[0]) * t).astype(np.uint16))
-           for t in (other.low, other.high)]  # fmt: skip
+    for name, t in (("low", other.low), ("high", other.high)):
+        counts = np.round(DARK[0] + (AIR[0] - DARK[0]) * t).astype(np.uint16)
+        cv2.imwrite(str(tmp_path / f"{name}.png"), counts)
     shots = Path(os.environ.get("YC_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with serve(app) as base, chromium_page((1280, 900), 60_000) as (page, problems):
         sign_in_and_open(page, base, make_key("*"), f"/console/capabilities/{NAME}")
-        page.fill("[name=low_png_base64]", raw[0])
-        page.fill("[name=high_png_base64]", raw[1])
+        page.set_input_files("[name=low_png_base64]", str(tmp_path / "low.png"))
+        page.set_input_files("[name=high_png_base64]", str(tmp_path / "high.png"))
         page.fill("[name=scanner]", "lane-2")
         page.click("#try-form button[type=submit]")
         figure = page.locator("figure.annotated-image")

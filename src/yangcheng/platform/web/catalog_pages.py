@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shlex
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 
 from yangcheng.platform.api.catalog import build_catalog
 from yangcheng.platform.api.deps import admit
@@ -153,6 +155,36 @@ def _submit_as_job(
     return 202, {"submitted_as_job": job["id"], "job": job}, []
 
 
+async def _uploads(raw: FormData, spec: forms.FormSpec) -> dict[str, str]:
+    """Each file picker's files as the API takes them: base64 for a ``file`` field, a JSON
+    list of base64 for a ``files`` one (``forms`` reads it back). An empty picker sends
+    nothing."""
+    out: dict[str, str] = {}
+    for f in spec.fields:
+        if f.kind not in ("file", "files"):
+            continue
+        files = [v for v in raw.getlist(f.name) if isinstance(v, UploadFile) and v.filename]
+        if not files:
+            continue
+        encoded = [base64.b64encode(await u.read()).decode() for u in files]
+        out[f.name] = json.dumps(encoded) if f.kind == "files" else encoded[0]
+    return out
+
+
+def _named_files(payload: Any, raw: FormData) -> Any:
+    """The request for the curl line, with each uploaded file's base64 replaced by a note of
+    its name: the real bytes would be megabytes of text on the page."""
+    if not isinstance(payload, dict):
+        return payload
+    out = dict(payload)
+    for name in set(raw.keys()):
+        names = [v.filename for v in raw.getlist(name) if isinstance(v, UploadFile) and v.filename]
+        if names and name in out:
+            notes = [f"<base64 of {n}>" for n in names]
+            out[name] = notes if isinstance(out[name], list) else notes[0]
+    return out
+
+
 def curl_command(url: str, payload: Any) -> str:
     """The same call over the API, so a developer can move from console to code."""
     body = json.dumps(payload, ensure_ascii=False)
@@ -171,11 +203,14 @@ async def try_capability(request: Request, name: str) -> Response:
         return cap
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    uploaded = await _uploads(raw, forms.form_spec(cap.request_model.model_json_schema()))
+    form.update(uploaded)
     status, result, errors = await run_in_threadpool(run_capability, request, viewer, cap, form)
-    ctx = _page_context(request, viewer, cap, form)
+    shown = {k: v for k, v in form.items() if k not in uploaded}  # a picker cannot be refilled
+    ctx = _page_context(request, viewer, cap, shown)
     ctx.update(result=result, errors=errors, status=status)
     if result is not None:
         payload, _ = forms.to_payload(ctx["spec"], form)
-        ctx["curl"] = curl_command(ctx["api_url"], payload)
+        ctx["curl"] = curl_command(ctx["api_url"], _named_files(payload, raw))
     template = "_try_result.html" if is_htmx(request) else "capability.html"
     return render(request, template, ctx, status_code=status)

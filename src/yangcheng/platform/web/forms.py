@@ -3,7 +3,9 @@
 Capabilities are added by scenarios the console knows nothing about, so the
 "try it" form cannot be hand-written: it is derived from the same schema the
 API publishes. Anything the form cannot express well (arrays, nested objects,
-unions) falls back to a JSON text area, so every request stays reachable.
+unions) falls back to a JSON text area, so every request stays reachable. A field named
+``*_base64`` (a string, or a list of strings) holds files (images, recordings, DICOS scans),
+so it is a file picker: the console base64-encodes what is chosen, as an API client would.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pydantic import ValidationError
 
 from yangcheng.platform.catalog import InvalidInput
 
-Kind = Literal["text", "number", "checkbox", "select", "date", "datetime", "json"]
+Kind = Literal["text", "number", "checkbox", "select", "date", "datetime", "json", "file", "files"]
+FILE_SUFFIX = "_base64"
 WHOLE_BODY = "request_json"
 
 
@@ -48,6 +51,11 @@ class FormField:
 class FormSpec:
     fields: tuple[FormField, ...]
     whole_body: bool = False
+
+    @property
+    def takes_files(self) -> bool:
+        """Whether the form must be sent as multipart (it has a file picker)."""
+        return any(f.kind in ("file", "files") for f in self.fields)
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,12 @@ def _field(
         return FormField(
             name, label, "number", json_type=kind_type, minimum=low, maximum=high, **common
         )
+    if name.endswith(FILE_SUFFIX):
+        items = _resolve(schema, node.get("items", {})) if kind_type == "array" else {}
+        if kind_type == "string":
+            return FormField(name, label, "file", **common)
+        if items.get("type") == "string":
+            return FormField(name, label, "files", json_type="array", **common)
     if kind_type == "string":
         fmt = node.get("format")
         kind: Kind = "date" if fmt == "date" else "datetime" if fmt == "date-time" else "text"
@@ -163,7 +177,7 @@ def example_values(spec: FormSpec, example: Mapping[str, Any]) -> dict[str, str]
         return {WHOLE_BODY: json.dumps(example, indent=2, ensure_ascii=False)}
     values: dict[str, str] = {}
     for f in spec.fields:
-        if f.name not in example:
+        if f.name not in example or f.kind in ("file", "files"):  # a file picker cannot be filled
             continue
         value = example[f.name]
         if f.kind == "json":
@@ -205,6 +219,8 @@ def to_payload(spec: FormSpec, form: Mapping[str, str]) -> tuple[Any, list[Field
             payload[f.name] = f.choices.get(raw, raw)
         elif f.kind == "number":
             payload[f.name] = _number(raw, f.json_type)
+        elif f.kind == "files":  # the console's uploads, as a JSON list of base64 strings
+            payload[f.name] = json.loads(raw)
         elif f.kind == "json":
             try:
                 payload[f.name] = json.loads(raw)
