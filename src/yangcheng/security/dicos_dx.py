@@ -39,6 +39,7 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import (
+    UID,
     DICOSCTImageStorage,
     DICOSDigitalXRayImageStorageForPresentation,
     DICOSDigitalXRayImageStorageForProcessing,
@@ -49,6 +50,7 @@ from pydicom.uid import (
     generate_uid,
 )
 
+from yangcheng.security.detect.inputs import DetectorInputError
 from yangcheng.security.physics import HIGH, LOW, DualEnergyImage
 from yangcheng.security.scanner_profile import REFERENCE_PIXEL_MM, ScannerProfile
 
@@ -57,6 +59,8 @@ __all__ = [
     "DxImage",
     "DxScan",
     "dx_scan_files",
+    "file_bytes",
+    "new_instance",
     "read_dx",
     "read_scan",
     "resample",
@@ -76,13 +80,8 @@ _MIN_TRANSMISSION = 1e-5
 _PITCH_TOLERANCE = 0.02
 
 
-class DicosInputError(ValueError):
+class DicosInputError(DetectorInputError):
     """A DICOS file the detector cannot take, naming the file and what is wrong with it."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -343,6 +342,28 @@ def read_scan(files: list[bytes], fields: list[str]) -> DxScan:
     return DxScan(low=low, high=high)
 
 
+def new_instance(sop_class_uid: str, modality: str) -> Dataset:
+    """An empty DICOS object of a class, with a new instance UID and the file meta it is
+    written with (explicit little endian, which every DICOS reader takes)."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = UID(sop_class_uid)
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = modality
+    return ds
+
+
+def file_bytes(ds: Dataset) -> bytes:
+    """The object as a DICOS file (preamble, 'DICM', file meta, data set)."""
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
 def _dx_dataset(
     values: np.ndarray,
     energy: Energy,
@@ -355,15 +376,7 @@ def _dx_dataset(
     ooi_id: str,
     when: datetime,
 ) -> Dataset:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = DICOSDigitalXRayImageStorageForProcessing
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = "DX"
+    ds = new_instance(DICOSDigitalXRayImageStorageForProcessing, "DX")
     ds.ImageType = ["ORIGINAL", "PRIMARY", f"{energy.upper()} ENERGY"]
     ds.PresentationIntentType = "FOR PROCESSING"
     ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, series_uid
@@ -407,7 +420,5 @@ def dx_scan_files(
     for energy, channel, t in (("low", LOW, image.low), ("high", HIGH, image.high)):
         counts = np.round(np.clip(np.asarray(t, np.float64), 0.0, 1.0) * 65535.0)
         ds = _dx_dataset(counts.astype(np.uint16), energy, channel.kvp, **shared)  # type: ignore[arg-type]
-        buffer = io.BytesIO()
-        ds.save_as(buffer, enforce_file_format=True)
-        out.append(buffer.getvalue())
+        out.append(file_bytes(ds))
     return out[0], out[1]

@@ -15,15 +15,14 @@ since a projection has none.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import DICOSThreatDetectionReportStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
+from pydicom.uid import DICOSThreatDetectionReportStorage, generate_uid
 
 from yangcheng import __version__
-from yangcheng.security.dicos_dx import DxScan
+from yangcheng.security.dicos_dx import DxScan, file_bytes, new_instance
 
 __all__ = ["ThreatObject", "threat_category", "threat_detection_report"]
 
@@ -91,15 +90,7 @@ def threat_detection_report(
     such as ``UNKNOWN_DATATYPE`` or ``TIMEOUT``) the detector did not judge the bag, and the
     decision is whatever the caller fell back on (a line sends such a bag to a person)."""
     when = datetime.now(UTC)
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = DICOSThreatDetectionReportStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = "TDR"
+    ds = new_instance(DICOSThreatDetectionReportStorage, "TDR")
     source = scan.low if scan is not None else None
     ds.StudyInstanceUID = (source.study_uid if source else None) or generate_uid()
     ds.SeriesInstanceUID = generate_uid()
@@ -124,6 +115,4 @@ def threat_detection_report(
     ds.NumberOfTotalObjects = len(objects)
     ds.NumberOfAlarmObjects = sum(o.alarm for o in objects)
     ds.ThreatSequence = [_pto(i, o, scan) for i, o in enumerate(objects, start=1)]
-    buffer = io.BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
+    return file_bytes(ds)
