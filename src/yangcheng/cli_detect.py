@@ -447,13 +447,27 @@ def evaluate_command(
     record: Annotated[
         bool, typer.Option(help="Also store the figures in the model's card (the catalog's).")
     ] = False,
+    dicos: Annotated[
+        Path | None,
+        typer.Option(
+            help="Instead: a folder of labelled DICOS scans (two DX and a ground-truth TDR "
+            "each, grouped by study), the site's own."
+        ),
+    ] = None,
+    scanner: Annotated[
+        str | None, typer.Option(help="With --dicos: read the scans through this profile.")
+    ] = None,
 ) -> None:
     """Per-class AP, mAP@0.5, bag miss and false-alarm rates with 95 % intervals, on the fixed
-    test sets (simulated once into the cache)."""
+    test sets (simulated once into the cache), or on a folder of labelled DICOS scans."""
     from yangcheng.platform.compute import LocalExecutor
     from yangcheng.security.detect.model_files import DEFAULT_MODEL, ModelFiles
     from yangcheng.security.detect.training_data import TEST_SPLITS
     from yangcheng.security.detect.workflow import evaluate_detector
+
+    if dicos is not None:
+        _evaluate_dicos(dicos, ModelFiles.at(model) if model else DEFAULT_MODEL, scanner, out)
+        return
 
     names = tuple(s.strip() for s in sets.split(",") if s.strip())
     unknown = [n for n in names if n not in TEST_SPLITS]
@@ -490,6 +504,39 @@ def evaluate_command(
         card = files.card()
         card.setdefault("test", {}).update({r["split"]: r for r in data})
         files.card_path.write_text(json.dumps(card, indent=2))
+
+
+def _evaluate_dicos(folder: Path, files: Any, scanner: str | None, out: Path | None) -> None:
+    from yangcheng.config import Settings
+    from yangcheng.security.detect.evaluate_dicos import evaluate_folder
+    from yangcheng.security.scanner_profile import UnknownScanner, load_profile
+
+    if not folder.is_dir():
+        raise typer.BadParameter(f"no such folder: {folder}", param_hint="--dicos")
+    profile = None
+    if scanner is not None:
+        try:
+            profile = load_profile(scanner, Settings().home)
+        except UnknownScanner as exc:
+            raise typer.BadParameter(str(exc.args[0]), param_hint="--scanner") from None
+    try:
+        with _bar() as bar:
+            tasks = _Tasks(bar)
+            report, skipped = evaluate_folder(
+                folder,
+                files,
+                profile=profile,
+                progress=lambda done, total: tasks.update("detecting", done, total),
+            )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--dicos") from None
+    data = report.to_json()
+    data["skipped"] = [{"what": what, "why": why} for what, why in skipped]
+    _print_reports([data])
+    for what, why in skipped:
+        console.print(f"left out {what}: {why}")
+    if out is not None:
+        out.write_text(json.dumps(data, indent=2))
 
 
 def _pct(x: float) -> str:
@@ -647,20 +694,51 @@ def export_dicos_command(
     pixel_mm: Annotated[
         float, typer.Option(min=0.1, max=10.0, help="Pitch to write the images at.")
     ] = 1.5,
+    truth: Annotated[
+        bool,
+        typer.Option(help="Also write each bag's labels as a ground-truth TDR (_truth.dcs)."),
+    ] = False,
 ) -> None:
     """Write simulated bags as DICOS scans (two DX files each), to try an integration."""
     from yangcheng.security.dataset import XrayBaggageDataset
-    from yangcheng.security.dicos_dx import dx_scan_files, resample
+    from yangcheng.security.dicos_dx import dx_scan_files, read_scan, resample
+    from yangcheng.security.dicos_tdr import GROUND_TRUTH, ThreatObject, threat_detection_report
+    from yangcheng.security.objects import CLASSES
 
     out.mkdir(parents=True, exist_ok=True)
     dataset = XrayBaggageDataset(seed, bags, hard=hard)
+    by_id = {c.id: c for c in CLASSES}
+    k = 1.5 / pixel_mm
     for i in range(bags):
-        image, _ = dataset.scan(i)
+        image, annotations = dataset.scan(i)
         image = resample(image, (1.5, 1.5), pixel_mm)
         files = dx_scan_files(image, ooi_id=f"{seed}-{i}", pixel_mm=pixel_mm)
         for energy, data in zip(("low", "high"), files, strict=True):
             (out / f"{i:07d}_{energy}.dcs").write_bytes(data)
-    console.print(f"{bags} bags as DICOS DX pairs in {out}")
+        if truth:
+            objects = [
+                ThreatObject(
+                    class_name=by_id[a.class_id].name,
+                    category=by_id[a.class_id].category,
+                    score=1.0,
+                    box_xywh=tuple(float(v) * k for v in a.bbox_xywh),  # type: ignore[arg-type]
+                    z_eff=None,
+                    alarm=True,
+                )
+                for a in annotations
+                if by_id[a.class_id].prohibited
+            ]
+            label = threat_detection_report(
+                alarm=bool(objects),
+                objects=objects,
+                model=f"simulator {seed}/{i}",
+                processing_ms=0.0,
+                scan=read_scan(list(files), ["low", "high"]),
+                tdr_type=GROUND_TRUTH,
+            )
+            (out / f"{i:07d}_truth.dcs").write_bytes(label)
+    labelled = " with ground-truth TDRs" if truth else ""
+    console.print(f"{bags} bags as DICOS DX pairs{labelled} in {out}")
 
 
 def _boxes_png(image: dict[str, Any]) -> bytes:

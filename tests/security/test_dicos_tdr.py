@@ -7,10 +7,17 @@ import io
 
 import numpy as np
 import pydicom
+import pytest
 from pydicom.uid import DICOSThreatDetectionReportStorage
 
 from yangcheng.security.dicos_dx import dx_scan_files, read_scan
-from yangcheng.security.dicos_tdr import ThreatObject, threat_category, threat_detection_report
+from yangcheng.security.dicos_tdr import (
+    GROUND_TRUTH,
+    ThreatObject,
+    read_ground_truth,
+    threat_category,
+    threat_detection_report,
+)
 from yangcheng.security.physics import DualEnergyImage
 
 KNIFE = ThreatObject("knife", "knives", 0.91, (10.0, 20.0, 30.0, 40.0), 24.5, True)
@@ -77,3 +84,38 @@ def test_categories_follow_dicos_defined_terms() -> None:
     assert threat_category("explosives") == "EXPLOSIVE"
     assert threat_category("drugs") == "CONTRABAND"
     assert {threat_category(c) for c in ("guns", "knives", "liquids", "batteries")} == {"PI"}
+
+
+def test_a_ground_truth_report_reads_back_as_its_labels() -> None:
+    image = DualEnergyImage(low=np.full((64, 96), 0.5), high=np.full((64, 96), 0.7))
+    scan = read_scan(list(dx_scan_files(image, ooi_id="BAG-7")), ["a", "b"])
+    label = threat_detection_report(
+        alarm=True,
+        objects=[KNIFE, FAINT],
+        model="labeller",
+        processing_ms=0.0,
+        scan=scan,
+        tdr_type=GROUND_TRUTH,
+    )
+    truth = read_ground_truth(_read(label), "label.dcs")
+    assert truth.study_uid == scan.low.study_uid
+    assert truth.referenced == {scan.low.sop_instance_uid, scan.high.sop_instance_uid}
+    assert truth.objects == (("knife", (10.0, 20.0, 30.0, 40.0)),)  # NO_THREAT is no label
+
+
+def test_a_label_placed_by_its_polygon_alone_is_read() -> None:
+    ds = _read(threat_detection_report(
+        alarm=True, objects=[SEMTEX], model="m", processing_ms=0.0, tdr_type="GROUND_TRUTH"
+    ))  # fmt: skip
+    region = ds.ThreatSequence[0].PTORepresentationSequence[0]
+    del region.ThreatROIBase, region.ThreatROIExtents
+    assert read_ground_truth(ds, "x").objects == (("explosive_block", (50.0, 5.0, 20.0, 10.0)),)
+    del region.BoundingPolygon
+    with pytest.raises(ValueError, match="x: PTO 1 has no Threat ROI nor Bounding Polygon"):
+        read_ground_truth(ds, "x")
+
+
+def test_a_machine_report_is_not_a_label() -> None:
+    ds = _read(threat_detection_report(alarm=True, objects=[KNIFE], model="m", processing_ms=1))
+    with pytest.raises(ValueError, match="is a MACHINE report, not GROUND TRUTH"):
+        read_ground_truth(ds, "tdr.dcs")

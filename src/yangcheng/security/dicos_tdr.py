@@ -11,6 +11,11 @@ box is marked as an alarm and ``NO_THREAT`` for the fainter boxes an alarmed bag
 the bag's decision is the detector's own. Boxes are given in the referenced DX images' pixels
 (column, row), as a two-point bounding polygon and a region base and extent, with depth 0,
 since a projection has none.
+
+Labelled scans come the same way: a TDR of type ``GROUND TRUTH`` beside a scan says what is
+really in the bag (each PTO's class in its Threat Category Description, its box), or that the
+bag is clean (``CLEAR``, no PTO). ``read_ground_truth`` reads one, for evaluating the
+detector on a site's own labelled scans (`detect.evaluate_dicos`).
 """
 
 from __future__ import annotations
@@ -24,7 +29,17 @@ from pydicom.uid import DICOSThreatDetectionReportStorage, generate_uid
 from yangcheng import __version__
 from yangcheng.security.dicos_dx import DxScan, file_bytes, new_instance
 
-__all__ = ["ThreatObject", "threat_category", "threat_detection_report"]
+__all__ = [
+    "GROUND_TRUTH",
+    "GroundTruth",
+    "ThreatObject",
+    "read_ground_truth",
+    "threat_category",
+    "threat_detection_report",
+]
+
+GROUND_TRUTH = "GROUND TRUTH"
+"""The TDR type of a label: what is really in the bag, not what a machine or person said."""
 
 _CATEGORY = {"explosives": "EXPLOSIVE", "drugs": "CONTRABAND"}
 """DICOS threat categories of the classes' categories; every other one is a prohibited item."""
@@ -84,6 +99,7 @@ def threat_detection_report(
     processing_ms: float,
     scan: DxScan | None = None,
     abort_reason: str | None = None,
+    tdr_type: str = "MACHINE",
 ) -> bytes:
     """The TDR file for one bag: in the scan's study and frame of reference when the bag came
     as DICOS, in a study of its own otherwise. With an ``abort_reason`` (a DICOS defined term
@@ -104,7 +120,7 @@ def threat_detection_report(
     ds.SoftwareVersions = __version__
     ds.SeriesNumber = 1
     ds.InstanceNumber = 1
-    ds.TDRType = "MACHINE"
+    ds.TDRType = tdr_type
     ds.ThreatDetectionAlgorithmAndVersion = ["Yangcheng prohibited-item detector", model]
     ds.AlarmDecision = "ALARM" if alarm else "CLEAR"
     ds.AlarmDecisionTime = when.strftime("%Y%m%d%H%M%S.%f")
@@ -116,3 +132,57 @@ def threat_detection_report(
     ds.NumberOfAlarmObjects = sum(o.alarm for o in objects)
     ds.ThreatSequence = [_pto(i, o, scan) for i, o in enumerate(objects, start=1)]
     return file_bytes(ds)
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """A label: which scan it is of, and what is in the bag (boxes in the DX images' pixels)."""
+
+    study_uid: str | None
+    referenced: frozenset[str]
+    """The SOP instance UIDs of the images its PTOs are on."""
+    objects: tuple[tuple[str, tuple[float, float, float, float]], ...]
+    """(class name as the label gives it, (x, y, w, h)) of each threat."""
+
+
+def _box(pto: Dataset, field: str) -> tuple[float, float, float, float]:
+    number = pto.get("PotentialThreatObjectID", "?")
+    for region in pto.get("PTORepresentationSequence") or []:
+        base, extents = region.get("ThreatROIBase"), region.get("ThreatROIExtents")
+        if base is not None and extents is not None and len(base) >= 2 and len(extents) >= 2:
+            return float(base[0]), float(base[1]), float(extents[0]), float(extents[1])
+        polygon = region.get("BoundingPolygon")
+        if polygon is not None and len(polygon) >= 6 and len(polygon) % 3 == 0:
+            xs, ys = [float(v) for v in polygon[0::3]], [float(v) for v in polygon[1::3]]
+            return min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
+    raise ValueError(f"{field}: PTO {number} has no Threat ROI nor Bounding Polygon to place it")
+
+
+def read_ground_truth(ds: Dataset, field: str) -> GroundTruth:
+    """What a ground-truth TDR says is in its bag; ValueError naming ``field`` when it is
+    another kind of report or does not say where a threat is."""
+    kind = str(ds.get("TDRType", "")).replace("_", " ").strip().upper()
+    if kind != GROUND_TRUTH:
+        raise ValueError(
+            f"{field}: is a {kind or 'type-less'} report, not GROUND TRUTH: a label must say "
+            "what is in the bag, not what was decided"
+        )
+    objects = []
+    referenced: set[str] = set()
+    for pto in ds.get("ThreatSequence") or []:
+        for region in pto.get("PTORepresentationSequence") or []:
+            for ref in region.get("ReferencedInstanceSequence") or []:
+                referenced.add(str(ref.get("ReferencedSOPInstanceUID", "")))
+        assessments = pto.get("ATDAssessmentSequence") or []
+        if assessments and all(
+            str(a.get("ATDAssessmentFlag", "")).upper() == "NO_THREAT" for a in assessments
+        ):
+            continue
+        name = next(
+            (str(a.ThreatCategoryDescription).strip() for a in assessments
+             if a.get("ThreatCategoryDescription")),
+            next((str(a.get("ThreatCategory", "")) for a in assessments), "") or "unnamed",
+        )  # fmt: skip
+        objects.append((name, _box(pto, field)))
+    study = ds.get("StudyInstanceUID")
+    return GroundTruth(str(study) if study else None, frozenset(referenced), tuple(objects))
