@@ -148,6 +148,14 @@ def test_files_whose_values_are_not_transmission_are_refused(
     assert err.value.field == "dicos_base64[0]"
 
 
+def test_a_malformed_value_is_refused_naming_the_file(files: tuple[bytes, bytes]) -> None:
+    kvp = b"\x18\x00\x60\x00DS\x02\x00"  # (0018,0060) KVP, DS, 2 bytes: "80"
+    assert files[0].count(kvp + b"80") == 1
+    with pytest.raises(DicosInputError, match="does not parse") as err:
+        read_dx(files[0].replace(kvp + b"80", kvp + b"8x"), "dicos_base64[0]")
+    assert err.value.field == "dicos_base64[0]"
+
+
 def test_broken_files_are_refused(files: tuple[bytes, bytes]) -> None:
     with pytest.raises(DicosInputError, match="not a DICOS/DICOM file"):
         read_dx(b"\x89PNG\r\n\x1a\n" + b"\0" * 300, "a")

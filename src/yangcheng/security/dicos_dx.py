@@ -263,6 +263,16 @@ def _transmission(ds: Dataset, stored: np.ndarray, field: str) -> np.ndarray:
 def read_dx(data: bytes, field: str) -> DxImage:
     """One DX image (DICOS or DICOM, For Processing), refusing what is not transmission."""
     ds = _parse(data, field)
+    try:
+        return _dx_image(ds, field)
+    except DicosInputError:
+        raise
+    except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as exc:
+        # pydicom reads values lazily: a malformed one (a KVP of "abc") fails only here.
+        raise DicosInputError(field, f"holds a value that does not parse ({exc})") from None
+
+
+def _dx_image(ds: Dataset, field: str) -> DxImage:
     sop_class = str(ds.get("SOPClassUID", ""))
     if sop_class in _OTHER_KINDS:
         raise DicosInputError(
