@@ -112,7 +112,7 @@ def evaluate_folder(
             scan = read_scan([p.read_bytes() for p in study.images], [str(p) for p in study.images])
             image, (sx, sy) = scan.to_reference(profile)
             bag = detector.detect(image.low, image.high)
-        except (ValueError, OSError) as exc:  # a DicosInputError or DetectorInputError too
+        except (ValueError, OSError, InvalidDicomError) as exc:  # DicosInputError too
             skipped.append((study.study_uid, str(exc)))
             continue
         rows = []
