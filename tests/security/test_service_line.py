@@ -14,11 +14,13 @@ CAPS = {c.name: c for c in CAPABILITIES}
 OPERATOR = Caller(email="op@airport.example", organisation="airport")
 
 
-@pytest.fixture(scope="module")
-def line_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    home = tmp_path_factory.mktemp("home")
+def run_in_own_home(
+    factory: pytest.TempPathFactory, **request: object
+) -> Iterator[dict[str, object]]:
+    """A small ``security.line.run`` in a home of its own; afterwards the line folder that was
+    configured before (another module's) is put back."""
     before = service_line._home
-    service_line.configure(home)
+    service_line.configure(factory.mktemp("home"))
     out = CAPS["security.line.run"].invoke(
         {
             "items": 10,
@@ -28,11 +30,16 @@ def line_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obj
             "realtime": False,
             "source": "simulated",
             "hard_fraction": 0.0,
-            "seed": 4,
+            **request,
         }
     )
     yield out.model_dump()
-    service_line._home = before  # the folder configured before, not this module's
+    service_line._home = before
+
+
+@pytest.fixture(scope="module")
+def line_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    yield from run_in_own_home(tmp_path_factory, seed=4)
 
 
 def test_a_run_decides_every_item_once_and_reports_the_line(line_run: dict) -> None:

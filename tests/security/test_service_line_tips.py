@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from pydantic import ValidationError
 
+from tests.security.test_service_line import run_in_own_home
 from yangcheng.platform.catalog import Caller, InvalidInput
 from yangcheng.security import service_line
 from yangcheng.security.service_line import CAPABILITIES
@@ -19,25 +20,7 @@ BO = Caller(email="bo@airport.example", organisation="airport")
 
 @pytest.fixture(scope="module")
 def tip_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    home = tmp_path_factory.mktemp("home")
-    before = service_line._home
-    service_line.configure(home)
-    out = CAPS["security.line.run"].invoke(
-        {
-            "items": 16,
-            "rate_per_h": 20_000,
-            "lanes": 3,
-            "workers": 1,
-            "realtime": False,
-            "source": "simulated",
-            "hard_fraction": 0.0,
-            "seed": 11,
-            "tip_every": 1,
-            "select_every": 1,
-        }
-    )
-    yield out.model_dump()
-    service_line._home = before
+    yield from run_in_own_home(tmp_path_factory, items=16, seed=11, tip_every=1, select_every=1)
 
 
 def test_every_cleared_bag_lends_a_test_threat_to_the_queue(tip_run: dict) -> None:
