@@ -159,12 +159,19 @@ def test_bad_images_are_refused_naming_the_field(
 def test_batch_detection_runs_as_a_job(client: TestClient, make_key: KeyMaker) -> None:
     key = make_key("security,jobs")
     api = {"Authorization": f"Bearer {key}"}
-    items = [{"simulated": {"seed": STANDARD_TEST.seed, "index": i}} for i in range(3)]
+    items: list[dict[str, object]] = [
+        {"simulated": {"seed": STANDARD_TEST.seed, "index": i}} for i in range(3)
+    ]
+    image, _ = XrayBaggageDataset(STANDARD_TEST.seed, 4).scan(3)
+    scan = [base64.b64encode(f).decode() for f in dx_scan_files(image, ooi_id="BAG-3")]
+    items += [{"dicos_base64": scan, "tdr": True}, {"dicos_base64": scan[:1]}]
     job = client.post("/v1/jobs", json={"capability": NAME, "items": items}, headers=api).json()
     assert wait_for_job(client, job["id"], api)["state"] == "succeeded"
     rows = client.get(f"/v1/jobs/{job['id']}/results", headers=api).json()["rows"]
-    assert [r["ok"] for r in rows] == [True] * 3
-    assert all("alarm" in r["output"] for r in rows)
+    assert [r["ok"] for r in rows] == [True] * 4 + [False]  # one bad record, not a failed job
+    assert all("alarm" in r["output"] for r in rows[:4])
+    assert rows[3]["output"]["tdr_dicos_base64"]
+    assert "only the low energy image" in str(rows[4])
 
 
 def test_a_dicos_scan_uploaded_in_the_console_is_detected(
