@@ -3,6 +3,7 @@ bag fed at least once, and decided with a Threat Detection Report beside the dec
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from pathlib import Path
@@ -64,6 +65,22 @@ def test_a_sweep_takes_whole_pairs_and_refuses_the_rest(
     ]  # fmt: skip
     (later,) = inbox.sweep(now=time.time() + 5)
     assert sorted(Path(f).name for f in later["files"]) == ["b_high.dcs", "b_low.dcs"]
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR UI")  # the point of the test
+def test_a_study_uid_that_is_not_a_uid_never_names_a_folder(
+    tmp_path: Path, scans: list[tuple[bytes, bytes]]
+) -> None:
+    inbox = Inbox(tmp_path / "in")
+    for name, data in (("low.dcs", scans[0][0]), ("high.dcs", scans[0][1])):
+        ds = pydicom.dcmread(io.BytesIO(data))
+        ds.StudyInstanceUID = "../../escaped"
+        ds.save_as(_drop(inbox.folder, name, b""))
+        then = time.time() - 5
+        os.utime(inbox.folder / name, (then, then))
+    assert inbox.sweep() == []
+    assert "that is not a UID" in _reason(inbox, "low.dcs")
+    assert not (tmp_path / "escaped").exists() and not inbox.taken.exists()
 
 
 def test_a_study_with_more_than_two_images_is_refused_whole(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -36,6 +37,7 @@ __all__ = ["Inbox", "inbox_feed"]
 
 _SUFFIXES = (".dcs", ".dcm")
 _FED = ".fed"
+_UID = re.compile(r"[0-9]+(\.[0-9]+)*")
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,8 @@ def _study_of(path: Path) -> tuple[str | None, str]:
     study = ds.get("StudyInstanceUID")
     if not study:
         return None, "has no Study Instance UID to pair its two energies by"
+    if not _UID.fullmatch(str(study)):  # it names a folder: nothing but a UID may
+        return None, f"has a Study Instance UID {str(study)[:80]!r} that is not a UID"
     return str(study), ""
 
 
