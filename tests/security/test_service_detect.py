@@ -205,6 +205,22 @@ def test_a_dicos_scan_uploaded_in_the_console_is_detected(
     assert one.status_code == 422 and "only the low energy image" in one.text
 
 
+def test_a_file_too_large_for_the_console_is_refused_before_it_is_read(
+    client: TestClient, make_key: KeyMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from yangcheng.platform.web import catalog_pages
+
+    monkeypatch.setattr(catalog_pages, "MAX_UPLOAD_BYTES", 2**20)
+    login = client.post("/console/login", data={"key": make_key("*")}, follow_redirects=False)
+    assert login.status_code == 303
+    big = client.post(
+        f"/console/try/{NAME}",
+        files=[("low_png_base64", ("huge.png", b"\0" * (2**20 + 1), "image/png"))],
+        headers={"HX-Request": "true"},
+    )
+    assert big.status_code == 413 and "huge.png is over 1 MB" in big.text
+
+
 @pytest.mark.browser
 def test_detections_drawn_in_chromium(app: object, make_key: KeyMaker, tmp_path: Path) -> None:
     from playwright.sync_api import expect

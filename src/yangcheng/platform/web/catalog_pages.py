@@ -24,6 +24,9 @@ from yangcheng.platform.web.session import Viewer, ViewerDep, current_viewer, pl
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
+MAX_UPLOAD_BYTES = 64 * 2**20
+"""A file chosen in a try form; larger ones go through the API or a batch job."""
+
 GROUP_TITLES = {
     "finance": "Finance risk control",
     "security": "X-ray security",
@@ -155,20 +158,32 @@ def _submit_as_job(
     return 202, {"submitted_as_job": job["id"], "job": job}, []
 
 
-async def _uploads(raw: FormData, spec: forms.FormSpec) -> dict[str, str]:
+async def _uploads(
+    raw: FormData, spec: forms.FormSpec
+) -> tuple[dict[str, str], list[forms.FieldError]]:
     """Each file picker's files as the API takes them: base64 for a ``file`` field, a JSON
     list of base64 for a ``files`` one (``forms`` reads it back). An empty picker sends
-    nothing."""
+    nothing; a file over ``MAX_UPLOAD_BYTES`` is refused before it is read into memory."""
     out: dict[str, str] = {}
+    errors = []
     for f in spec.fields:
         if f.kind not in ("file", "files"):
             continue
         files = [v for v in raw.getlist(f.name) if isinstance(v, UploadFile) and v.filename]
-        if not files:
-            continue
-        encoded = [base64.b64encode(await u.read()).decode() for u in files]
-        out[f.name] = json.dumps(encoded) if f.kind == "files" else encoded[0]
-    return out
+        encoded = []
+        for upload in files:
+            data = await upload.read(MAX_UPLOAD_BYTES + 1)
+            if len(data) > MAX_UPLOAD_BYTES:
+                errors.append(
+                    forms.FieldError(
+                        f.name, f"{upload.filename} is over {MAX_UPLOAD_BYTES // 2**20} MB"
+                    )
+                )
+                break
+            encoded.append(base64.b64encode(data).decode())
+        if encoded and len(encoded) == len(files):
+            out[f.name] = json.dumps(encoded) if f.kind == "files" else encoded[0]
+    return out, errors
 
 
 def _named_files(payload: Any, raw: FormData) -> Any:
@@ -203,9 +218,11 @@ async def try_capability(request: Request, name: str) -> Response:
         return cap
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
-    uploaded = await _uploads(raw, forms.form_spec(cap.request_model.model_json_schema()))
+    uploaded, errors = await _uploads(raw, forms.form_spec(cap.request_model.model_json_schema()))
     form.update(uploaded)
-    status, result, errors = await run_in_threadpool(run_capability, request, viewer, cap, form)
+    status, result = 413, None
+    if not errors:
+        status, result, errors = await run_in_threadpool(run_capability, request, viewer, cap, form)
     shown = {k: v for k, v in form.items() if k not in uploaded}  # a picker cannot be refilled
     ctx = _page_context(request, viewer, cap, shown)
     ctx.update(result=result, errors=errors, status=status)
