@@ -37,25 +37,10 @@ from yangcheng.security.detect.evaluate_dicos import evaluate_folder
 from yangcheng.security.detect.infer import XrayDetector
 from yangcheng.security.detect.model_files import DEFAULT_MODEL
 from yangcheng.security.dicos_dx import dx_scan_files, read_scan, resample
-from yangcheng.security.dicos_tdr import GROUND_TRUTH, ThreatObject, threat_detection_report
+from yangcheng.security.dicos_tdr import ground_truth_report
 from yangcheng.security.objects import PROHIBITED
 
 BY_ID = {c.id: c for c in PROHIBITED}
-
-
-def _label(annotations: list[Any], scale: float) -> list[ThreatObject]:
-    return [
-        ThreatObject(
-            BY_ID[a.class_id].name,
-            BY_ID[a.class_id].category,
-            1.0,
-            tuple(float(v) * scale for v in a.bbox_xywh),  # type: ignore[arg-type]
-            None,
-            True,
-        )
-        for a in annotations
-        if a.class_id in BY_ID
-    ]
 
 
 def main() -> None:
@@ -93,14 +78,7 @@ def main() -> None:
                 paths[name].append((result.bag_score, result.bag_score >= threshold))
                 for energy, data in zip(("low", "high"), files, strict=True):
                     (folders[name] / f"{i:06d}_{energy}.dcs").write_bytes(data)
-                label = threat_detection_report(
-                    alarm=bool(rows),
-                    objects=_label(annotations, 1.5 / pitch),
-                    model="simulator",
-                    processing_ms=0.0,
-                    scan=scan,
-                    tdr_type=GROUND_TRUTH,
-                )
+                label = ground_truth_report(annotations, scan, pixel_mm=pitch, source="simulator")
                 (folders[name] / f"{i:06d}_truth.dcs").write_bytes(label)
         expected = report(direct, "direct", threshold, DEFAULT_MODEL.box_threshold)
         out: dict[str, Any] = {

@@ -702,13 +702,10 @@ def export_dicos_command(
     """Write simulated bags as DICOS scans (two DX files each), to try an integration."""
     from yangcheng.security.dataset import XrayBaggageDataset
     from yangcheng.security.dicos_dx import dx_scan_files, read_scan, resample
-    from yangcheng.security.dicos_tdr import GROUND_TRUTH, ThreatObject, threat_detection_report
-    from yangcheng.security.objects import CLASSES
+    from yangcheng.security.dicos_tdr import ground_truth_report
 
     out.mkdir(parents=True, exist_ok=True)
     dataset = XrayBaggageDataset(seed, bags, hard=hard)
-    by_id = {c.id: c for c in CLASSES}
-    k = 1.5 / pixel_mm
     for i in range(bags):
         image, annotations = dataset.scan(i)
         image = resample(image, (1.5, 1.5), pixel_mm)
@@ -716,25 +713,9 @@ def export_dicos_command(
         for energy, data in zip(("low", "high"), files, strict=True):
             (out / f"{i:07d}_{energy}.dcs").write_bytes(data)
         if truth:
-            objects = [
-                ThreatObject(
-                    class_name=by_id[a.class_id].name,
-                    category=by_id[a.class_id].category,
-                    score=1.0,
-                    box_xywh=tuple(float(v) * k for v in a.bbox_xywh),  # type: ignore[arg-type]
-                    z_eff=None,
-                    alarm=True,
-                )
-                for a in annotations
-                if by_id[a.class_id].prohibited
-            ]
-            label = threat_detection_report(
-                alarm=bool(objects),
-                objects=objects,
-                model=f"simulator {seed}/{i}",
-                processing_ms=0.0,
-                scan=read_scan(list(files), ["low", "high"]),
-                tdr_type=GROUND_TRUTH,
+            scan = read_scan(list(files), ["low", "high"])
+            label = ground_truth_report(
+                annotations, scan, pixel_mm=pixel_mm, source=f"simulator {seed}/{i}"
             )
             (out / f"{i:07d}_truth.dcs").write_bytes(label)
     labelled = " with ground-truth TDRs" if truth else ""

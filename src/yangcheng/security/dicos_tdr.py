@@ -28,11 +28,14 @@ from pydicom.uid import DICOSThreatDetectionReportStorage, generate_uid
 
 from yangcheng import __version__
 from yangcheng.security.dicos_dx import DxScan, file_bytes, new_instance
+from yangcheng.security.objects import PROHIBITED
+from yangcheng.security.scene import Annotation
 
 __all__ = [
     "GROUND_TRUTH",
     "GroundTruth",
     "ThreatObject",
+    "ground_truth_report",
     "read_ground_truth",
     "threat_category",
     "threat_detection_report",
@@ -186,3 +189,37 @@ def read_ground_truth(ds: Dataset, field: str) -> GroundTruth:
         objects.append((name, _box(pto, field)))
     study = ds.get("StudyInstanceUID")
     return GroundTruth(str(study) if study else None, frozenset(referenced), tuple(objects))
+
+
+def ground_truth_report(
+    annotations: list[Annotation], scan: DxScan, *, pixel_mm: float, source: str
+) -> bytes:
+    """A simulated bag's labels as the ground-truth TDR of its DICOS scan written at
+    ``pixel_mm``: each prohibited item's class and box, in that scan's pixels."""
+    by_id = {c.id: c for c in PROHIBITED}
+    k = 1.5 / pixel_mm  # the simulator's boxes are in its 1.5 mm pixels
+    objects = [
+        ThreatObject(
+            class_name=by_id[a.class_id].name,
+            category=by_id[a.class_id].category,
+            score=1.0,
+            box_xywh=(
+                a.bbox_xywh[0] * k,
+                a.bbox_xywh[1] * k,
+                a.bbox_xywh[2] * k,
+                a.bbox_xywh[3] * k,
+            ),
+            z_eff=None,
+            alarm=True,
+        )
+        for a in annotations
+        if a.class_id in by_id
+    ]
+    return threat_detection_report(
+        alarm=bool(objects),
+        objects=objects,
+        model=source,
+        processing_ms=0.0,
+        scan=scan,
+        tdr_type=GROUND_TRUTH,
+    )
